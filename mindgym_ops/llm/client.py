@@ -1,0 +1,145 @@
+"""The one model layer: `LLM.chat_batch(conversations, sampling, schema) -> list[ChatResult]`.
+
+Ops never branch on backend. This class adds, on top of any backend: the env overrides
+(`MINDGYM_BACKEND`, `MINDGYM_MODEL`), the request cache, parse retries that stop at the first
+valid reply and re-send only the conversations that failed, and usage accounting."""
+
+import os
+from typing import Any, Dict, List, Optional, Sequence, Type
+
+from pydantic import BaseModel
+
+from .base import Backend, Conversation
+from .cache import RequestCache, request_key
+from .parsing import parse_reply
+from .types import ChatResult, ErrorKind, LLMError, Usage
+
+BACKENDS = ("api", "vllm", "hf", "local")
+DEFAULT_BACKEND = "local"
+DEFAULT_MODELS = {"local": "qwen2.5-0.5b", "api": "gpt-4o-mini", "hf": "Qwen/Qwen2.5-0.5B-Instruct",
+                  "vllm": "Qwen/Qwen2.5-VL-7B-Instruct"}
+DEFAULT_SAMPLING = {"temperature": 0.7, "top_p": 0.95, "max_tokens": 1024}
+# never part of a cache key, a log line or provenance
+SECRET_PARAMS = ("api_key",)
+# retried at the parse level; a transport failure has already had its backoff retries
+RETRYABLE = (ErrorKind.EMPTY, ErrorKind.PARSE, ErrorKind.VALIDATION, ErrorKind.TRUNCATED)
+
+
+def resolve_backend_and_model(backend: Optional[str], model: Optional[str]) -> "tuple[str, str]":
+    """Apply the env overrides and validate; errors name the field and the allowed values."""
+    backend = os.environ.get("MINDGYM_BACKEND") or backend or DEFAULT_BACKEND
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    model = os.environ.get("MINDGYM_MODEL") or model or DEFAULT_MODELS[backend]
+    return backend, model
+
+
+def make_backend(backend: str, model: str, model_params: Dict[str, Any]) -> Backend:
+    if backend == "api":
+        from .api import APIBackend as cls
+    elif backend == "local":
+        from .local import LocalBackend as cls
+    elif backend == "hf":
+        from .hf import HFBackend as cls
+    else:
+        from .vllm import VLLMBackend as cls
+    return cls(model, model_params)
+
+
+class LLM:
+    def __init__(
+        self,
+        backend: Optional[str] = None,
+        model: Optional[str] = None,
+        model_params: Optional[Dict[str, Any]] = None,
+        sampling_params: Optional[Dict[str, Any]] = None,
+        cache_dir: Optional[str] = None,
+        try_num: int = 3,
+    ):
+        if not isinstance(try_num, int) or try_num < 1:
+            raise ValueError(f"try_num must be an integer >= 1, got {try_num!r}")
+        self.backend_name, self.model = resolve_backend_and_model(backend, model)
+        self.model_params = dict(model_params or {})
+        self.sampling = {**DEFAULT_SAMPLING, **(sampling_params or {})}
+        self.try_num = try_num
+        self.cache = RequestCache(cache_dir) if cache_dir else None
+        self.usage = Usage()
+        self.requests = 0
+        # the backend validates its own params now (config time) and loads its runtime lazily
+        self._backend = make_backend(self.backend_name, self.model, self.model_params)
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
+
+    def describe(self) -> Dict[str, str]:
+        """Provenance: what produced a record (no secrets)."""
+        return {"backend": self.backend_name, "model": self.model}
+
+    def _key(self, conv: Conversation, sampling: Dict[str, Any], schema_name: str, nonce: str, attempt: int) -> str:
+        return request_key({
+            "backend": self.backend_name, "model": self.model, "messages": conv, "sampling": sampling,
+            "schema": schema_name, "nonce": nonce, "attempt": attempt,
+            "params": {k: v for k, v in self.model_params.items() if k not in SECRET_PARAMS},
+        })
+
+    def chat_batch(
+        self,
+        conversations: Sequence[Conversation],
+        sampling: Optional[Dict[str, Any]] = None,
+        schema: Optional[Type[BaseModel]] = None,
+        keys: Optional[Sequence[str]] = None,
+        try_num: Optional[int] = None,
+    ) -> List[ChatResult]:
+        """Run a batch; each conversation is retried (up to `try_num` attempts) until its reply
+        parses, and only the failed ones are re-sent. `keys` are per-row nonces: identical prompts
+        on different rows get different cache entries and so sample independently."""
+        n = len(conversations)
+        keys = list(keys) if keys is not None else [""] * n
+        sp = {**self.sampling, **(sampling or {})}
+        schema_json = schema.model_json_schema() if schema is not None else None
+        schema_name = schema.__name__ if schema is not None else ""
+        results = [ChatResult() for _ in range(n)]
+        pending = list(range(n))
+        for attempt in range(try_num or self.try_num):
+            attempt_sp = dict(sp)
+            if attempt and attempt_sp.get("seed") is not None:
+                attempt_sp["seed"] = int(attempt_sp["seed"]) + attempt  # a retry must not replay the same sample
+            cache_keys = {i: self._key(conversations[i], attempt_sp, schema_name, keys[i], attempt) for i in pending}
+            replies, todo = {}, []
+            for i in pending:
+                hit = self.cache.get(cache_keys[i]) if self.cache is not None else None
+                if hit is not None:
+                    replies[i] = hit
+                    results[i].cached = True
+                else:
+                    todo.append(i)
+
+            def on_reply(j: int, reply, _todo=todo, _keys=cache_keys):
+                if self.cache is not None:
+                    self.cache.put(_keys[_todo[j]], reply)
+
+            fresh = self._backend.generate([conversations[i] for i in todo], attempt_sp, schema_json, on_reply,
+                                           [cache_keys[i] for i in todo])
+            self.requests += len(todo)
+            replies.update(zip(todo, fresh))
+            for i in pending:
+                reply, res = replies[i], results[i]
+                res.attempts += 1
+                res.usage.add(reply.usage)
+                self.usage.add(reply.usage)
+                res.text, res.finish_reason, res.error, res.parsed = reply.text, reply.finish_reason, reply.error, None
+                if res.error is None and schema is not None:
+                    res.parsed, res.error = parse_reply(reply.text, schema, reply.finish_reason)
+            pending = [i for i in pending if results[i].error is not None and results[i].error.kind in RETRYABLE]
+            if not pending:
+                break
+        return results
+
+    def close(self) -> None:
+        self._backend.close()
+
+
+def failure(kind: ErrorKind, message: str) -> ChatResult:
+    """A result for a row that never reached the model (bad input)."""
+    return ChatResult(error=LLMError(kind, message))

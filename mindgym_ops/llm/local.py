@@ -1,0 +1,83 @@
+"""`local` backend: llama-cpp-python on a small GGUF, the embedded CPU default (no server, no key).
+
+With a schema, llama.cpp's JSON grammar constrains the reply to the schema."""
+
+import os
+from typing import Any, Dict, List, Optional
+
+from .base import Backend, OnReply, flatten_text, has_images
+from .types import ErrorKind, LLMError, RawReply, Usage
+
+
+class LocalBackend(Backend):
+    name = "local"
+
+    def __init__(self, model: str, model_params: Dict[str, Any]):
+        super().__init__(model, model_params)
+        self._llm = None
+        self._pid: Optional[int] = None
+
+    def _ensure(self):
+        if self._llm is None or self._pid != os.getpid():
+            try:
+                from llama_cpp import Llama
+            except ImportError:
+                raise ImportError("local backend needs llama-cpp-python: pip install 'mindgym-ops[local]'") from None
+            from .packaged import gguf_path
+
+            p = self.model_params
+            self._llm = Llama(
+                model_path=str(gguf_path(self.model)),
+                n_ctx=int(p.get("n_ctx", 4096)),
+                n_threads=int(p.get("n_threads", os.cpu_count() or 2)),
+                n_batch=int(p.get("n_batch", 512)),
+                seed=int(p.get("seed", 0)),
+                verbose=False,
+            )
+            self._pid = os.getpid()
+        return self._llm
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_llm"], state["_pid"] = None, None
+        return state
+
+    def generate(self, conversations, sampling, schema, on_reply: Optional[OnReply] = None,
+                 request_ids=None) -> List[RawReply]:
+        llm = self._ensure() if conversations else None
+        kwargs = {
+            "temperature": sampling.get("temperature", 0.7),
+            "top_p": sampling.get("top_p", 0.95),
+            "max_tokens": sampling.get("max_tokens", 512),
+        }
+        for src, dst in (("top_k", "top_k"), ("repetition_penalty", "repeat_penalty"), ("seed", "seed"),
+                         ("stop", "stop")):
+            if sampling.get(src) is not None:
+                kwargs[dst] = sampling[src]
+        if schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": schema}
+        out = []
+        for i, conv in enumerate(conversations):
+            if has_images(conv):
+                reply = RawReply(error=LLMError(ErrorKind.INPUT, "local backend is text-only; use api/vllm/hf for images"))
+            else:
+                try:
+                    r = llm.create_chat_completion(messages=flatten_text(conv), **kwargs)
+                    choice = r["choices"][0]
+                    u = r.get("usage") or {}
+                    text = choice["message"].get("content")
+                    reply = RawReply(text=text, usage=Usage(u.get("prompt_tokens", 0), u.get("completion_tokens", 0)),
+                                     finish_reason=choice.get("finish_reason"))
+                    if not text or not text.strip():
+                        reply.error = LLMError(ErrorKind.EMPTY, "reply message is empty")
+                except ValueError as e:  # e.g. prompt longer than n_ctx
+                    reply = RawReply(error=LLMError(ErrorKind.INPUT, str(e)[:200]))
+            if on_reply is not None:
+                on_reply(i, reply)
+            out.append(reply)
+        return out
+
+    def close(self) -> None:
+        if self._llm is not None and self._pid == os.getpid():
+            self._llm.close()
+        self._llm = self._pid = None

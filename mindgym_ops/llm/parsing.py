@@ -1,0 +1,51 @@
+"""Tolerant JSON extraction and schema validation of model replies."""
+
+import json
+import re
+from typing import Any, Optional, Tuple, Type
+
+from pydantic import BaseModel, ValidationError
+
+from .types import ErrorKind, LLMError
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
+_DECODER = json.JSONDecoder()
+
+
+def extract_json(text: Optional[str]) -> Any:
+    """Return the first JSON object in `text`: fenced block, bare object, or one wrapped in prose.
+
+    Raises LLMError(PARSE) when there is none."""
+    if text is None or not text.strip():
+        raise LLMError(ErrorKind.EMPTY, "empty reply")
+    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
+    for chunk in candidates:
+        start = chunk.find("{")
+        while start != -1:
+            try:
+                obj, _ = _DECODER.raw_decode(chunk, start)
+            except json.JSONDecodeError:
+                start = chunk.find("{", start + 1)
+                continue
+            if isinstance(obj, dict):
+                return obj
+            start = chunk.find("{", start + 1)
+    raise LLMError(ErrorKind.PARSE, f"no JSON object in reply: {text[:120]!r}")
+
+
+def parse_reply(
+    text: Optional[str], schema: Type[BaseModel], finish_reason: Optional[str] = None
+) -> Tuple[Optional[BaseModel], Optional[LLMError]]:
+    """Extract and validate; a reply cut at max_tokens that fails is reported as TRUNCATED."""
+    try:
+        obj = extract_json(text)
+        return schema.model_validate(obj), None
+    except LLMError as e:
+        err = e
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = ".".join(str(p) for p in first.get("loc", ()))
+        err = LLMError(ErrorKind.VALIDATION, f"{loc}: {first.get('msg')}")
+    if finish_reason == "length" and err.kind != ErrorKind.EMPTY:
+        err = LLMError(ErrorKind.TRUNCATED, f"reply cut at max_tokens ({err.message})")
+    return None, err

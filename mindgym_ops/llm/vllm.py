@@ -1,0 +1,88 @@
+"""`vllm` backend: in-process GPU generation, one `LLM.chat` over the whole batch.
+
+Guided JSON decoding when a schema is given. One engine per process: the ops set
+`num_proc = 1` for this backend outside Ray (a replica per worker would fight for the GPUs)."""
+
+import os
+from typing import Any, Dict, List, Optional
+
+from .base import Backend, OnReply
+from .images import image_data_uri
+from .types import ErrorKind, LLMError, RawReply, Usage
+
+
+def _structured(schema: Dict[str, Any]) -> Dict[str, Any]:
+    """SamplingParams kwargs for guided JSON across vLLM versions."""
+    try:
+        from vllm.sampling_params import StructuredOutputsParams
+
+        return {"structured_outputs": StructuredOutputsParams(json=schema)}
+    except ImportError:
+        from vllm.sampling_params import GuidedDecodingParams
+
+        return {"guided_decoding": GuidedDecodingParams(json=schema)}
+
+
+class VLLMBackend(Backend):
+    name = "vllm"
+
+    def __init__(self, model: str, model_params: Dict[str, Any]):
+        super().__init__(model, model_params)
+        self.max_image_pixels = int(self.model_params.pop("max_image_pixels", 1024 * 1024))
+        self._llm = None
+        self._pid: Optional[int] = None
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_llm"], state["_pid"] = None, None
+        return state
+
+    def _ensure(self):
+        if self._llm is None or self._pid != os.getpid():
+            try:
+                import vllm
+            except ImportError:
+                raise ImportError("vllm backend needs vLLM on a GPU machine: pip install 'mindgym-ops[vllm]'") from None
+            self._llm = vllm.LLM(model=self.model, **self.model_params)
+            self._pid = os.getpid()
+        return self._llm
+
+    def _messages(self, conv):
+        out = []
+        for m in conv:
+            c = m.get("content")
+            if isinstance(c, list):
+                c = [{"type": "image_url", "image_url": {"url": image_data_uri(p["image"], self.max_image_pixels)}}
+                     if p.get("type") == "image" else {"type": "text", "text": p.get("text", "")} for p in c]
+            out.append({"role": m["role"], "content": c})
+        return out
+
+    def generate(self, conversations, sampling, schema, on_reply: Optional[OnReply] = None,
+                 request_ids=None) -> List[RawReply]:
+        from vllm import SamplingParams
+
+        replies: List[Optional[RawReply]] = [None] * len(conversations)
+        idx, batch = [], []
+        for i, conv in enumerate(conversations):
+            try:
+                batch.append(self._messages(conv))
+                idx.append(i)
+            except LLMError as e:
+                replies[i] = RawReply(error=e)
+        if batch:
+            kw = {k: sampling[k] for k in ("temperature", "top_p", "top_k", "max_tokens", "seed",
+                                           "repetition_penalty", "stop") if sampling.get(k) is not None}
+            if schema is not None:
+                kw.update(_structured(schema))
+            outs = self._ensure().chat(batch, SamplingParams(**kw), use_tqdm=False)
+            for i, o in zip(idx, outs):
+                c = o.outputs[0]
+                usage = Usage(len(o.prompt_token_ids or []), len(c.token_ids or []))
+                reply = RawReply(text=c.text, usage=usage, finish_reason=c.finish_reason)
+                if not c.text or not c.text.strip():
+                    reply.error = LLMError(ErrorKind.EMPTY, "reply message is empty")
+                replies[i] = reply
+        for i, r in enumerate(replies):
+            if on_reply is not None:
+                on_reply(i, r)
+        return replies

@@ -1,0 +1,88 @@
+"""Per-op counts (kept, dropped or flagged by reason, tokens) that survive worker processes.
+
+Data-Juicer runs an op's batches in several processes; each process writes its own small JSON
+file under `<work_dir>/mindgym_counts/`, and the op sums them when it ends, logs one line and
+leaves the totals on disk for benchmarks and reports."""
+
+import glob
+import json
+import os
+import uuid
+from collections import Counter
+from typing import Dict, Optional
+
+from ..llm.types import Usage
+
+COUNTS_DIR = "mindgym_counts"
+
+
+class OpCounters:
+    def __init__(self, op_name: str, instance_id: str, work_dir: Optional[str]):
+        self.op_name = op_name
+        self.instance_id = instance_id
+        self.dir = os.path.join(work_dir or os.path.join(os.getcwd(), ".mindgym"), COUNTS_DIR)
+        self.reset()
+
+    def reset(self) -> None:
+        self.rows_in = 0
+        self.kept = 0
+        self.dropped: Counter = Counter()
+        self.flagged: Counter = Counter()
+        self.usage = Usage()
+        self.requests = 0
+        self.cache_hits = 0
+
+    def record(self, kept: bool, reason: Optional[str], flagged: bool = False) -> None:
+        self.rows_in += 1
+        if kept:
+            self.kept += 1
+            if reason and flagged:
+                self.flagged[reason] += 1
+        else:
+            self.dropped[reason or "unknown"] += 1
+
+    def to_dict(self) -> Dict:
+        return {"op": self.op_name, "rows_in": self.rows_in, "kept": self.kept, "dropped": dict(self.dropped),
+                "flagged": dict(self.flagged), "usage": self.usage.to_dict(), "requests": self.requests,
+                "cache_hits": self.cache_hits}
+
+    def flush(self) -> None:
+        """Write this process's totals (atomically: a crash leaves the previous file whole)."""
+        # one file per copy of the op: datasets may unpickle several copies into one worker process
+        if getattr(self, "_token_pid", None) != os.getpid():
+            self._token, self._token_pid = f"{os.getpid()}-{uuid.uuid4().hex[:8]}", os.getpid()
+        os.makedirs(self.dir, exist_ok=True)
+        path = os.path.join(self.dir, f"{self.op_name}.{self.instance_id}.{self._token}.json")
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.to_dict(), f)
+        os.replace(tmp, path)
+
+    def totals(self) -> Dict:
+        """Sum of every process's file for this op instance."""
+        total = {"op": self.op_name, "rows_in": 0, "kept": 0, "dropped": Counter(), "flagged": Counter(),
+                 "usage": Counter(), "requests": 0, "cache_hits": 0}
+        for path in glob.glob(os.path.join(self.dir, f"{self.op_name}.{self.instance_id}.*.json")):
+            with open(path) as f:
+                d = json.load(f)
+            for k in ("rows_in", "kept", "requests", "cache_hits"):
+                total[k] += d[k]
+            for k in ("dropped", "flagged", "usage"):
+                total[k].update(d[k])
+        for k in ("dropped", "flagged", "usage"):
+            total[k] = dict(total[k])
+        return total
+
+
+def summary_line(t: Dict) -> str:
+    dropped = ", ".join(f"{k}: {v}" for k, v in sorted(t["dropped"].items())) or "none"
+    flagged = ", ".join(f"{k}: {v}" for k, v in sorted(t["flagged"].items()))
+    u = t["usage"]
+    tokens = u.get("prompt_tokens", 0) + u.get("completion_tokens", 0)
+    per = f", {tokens / t['kept']:.0f} tokens per kept row" if t["kept"] else ""
+    line = (f"{t['op']}: {t['rows_in']} rows in, kept {t['kept']}, dropped {sum(t['dropped'].values())} "
+            f"({dropped})")
+    if flagged:
+        line += f", flagged ({flagged})"
+    return (line + f"; {t['requests']} requests, {t['cache_hits']} from cache; tokens prompt "
+            f"{u.get('prompt_tokens', 0)} + completion {u.get('completion_tokens', 0)}{per}")

@@ -1,0 +1,143 @@
+from typing import Dict, List, Optional
+
+from data_juicer.ops.base_op import OPERATORS, TAGGING_OPS, Mapper
+from data_juicer.utils.constant import Fields
+from pydantic import PositiveInt
+
+from ..schemas import CATEGORIES, Background, check_choices
+from .base import ROW_ID, LLMOpMixin, columns_to_rows, row_nonce, rows_to_columns
+from ..text import cut_to_budget, hash_index
+from .wording import SETTING_HINTS
+
+OP_NAME = "mindgym_background_mapper"
+
+
+@TAGGING_OPS.register_module(OP_NAME)
+@OPERATORS.register_module(OP_NAME)
+class MindgymBackgroundMapper(LLMOpMixin, Mapper):
+    """Writes a background document per row for one of the eight reasoning areas.
+
+    From scratch (empty `text`), the model writes a 150-200-word document rich enough for
+    multi-hop reasoning; rows that already carry text use it as the background, cut to
+    `max_background_tokens` (the cut is recorded). The reasoning area comes from the row's
+    `reasoning_category` when valid, else round-robin over `categories` by row index. Writes
+    `background_document`, `reasoning_category`, `language`, `mindgym_row_id`, and provenance
+    under `__dj__meta__.mindgym_background`; rows that fail are dropped or flagged
+    (`on_failure`) with a counted reason."""
+
+    _batched_op = True
+    _accelerator = "cpu"
+
+    def __init__(
+        self,
+        categories: Optional[List[str]] = None,
+        category_key: str = "reasoning_category",
+        max_background_tokens: PositiveInt = 1024,
+        backend: Optional[str] = None,
+        model: Optional[str] = None,
+        model_params: Optional[Dict] = None,
+        sampling_params: Optional[Dict] = None,
+        try_num: PositiveInt = 3,
+        cache_dir: Optional[str] = None,
+        language: str = "en",
+        on_failure: str = "drop",
+        prompt_templates: Optional[Dict[str, str]] = None,
+        thinking_protocol: bool = True,
+        *args,
+        **kwargs,
+    ):
+        """
+        Initialization method.
+
+        :param categories: reasoning areas to cycle through; default all eight.
+        :param category_key: row field read for a per-row reasoning area.
+        :param max_background_tokens: corpus text longer than this (approximate tokens) is cut.
+        :param backend: api, vllm, hf or local (env MINDGYM_BACKEND overrides).
+        :param model: model name, path or packaged GGUF name (env MINDGYM_MODEL overrides).
+        :param model_params: backend parameters (base_url, max_concurrency, timeout, n_ctx, ...).
+        :param sampling_params: temperature, top_p, max_tokens, seed, ...
+        :param try_num: attempts per row until a reply parses (>= 1).
+        :param cache_dir: request cache folder; a rerun re-sends nothing that completed.
+        :param language: en or zh.
+        :param on_failure: drop a failed row, or flag it (kept, reason in meta).
+        :param prompt_templates: overrides by name ({background, thinking_protocol}): a path or inline text.
+        :param thinking_protocol: send our concise thinking protocol as the system prompt.
+        """
+        super().__init__(*args, **kwargs)
+        self.categories = check_choices("categories", categories or list(CATEGORIES), CATEGORIES)
+        self.category_key = category_key
+        self.max_background_tokens = max_background_tokens
+        self.use_thinking = thinking_protocol
+        self.init_llm(backend=backend, model=model, model_params=model_params, sampling_params=sampling_params,
+                      try_num=try_num, cache_dir=cache_dir, language=language, on_failure=on_failure,
+                      prompt_templates=prompt_templates,
+                      templates={"background": ("category", "setting_hint"), "thinking_protocol": ()})
+
+    def run(self, dataset, *, exporter=None, tracer=None):
+        # number rows once, so round-robin areas and per-row nonces are stable across reruns
+        if hasattr(dataset, "column_names") and ROW_ID not in dataset.column_names:
+            dataset = dataset.map(lambda _, i: {ROW_ID: f"r{i}"}, with_indices=True, desc="mindgym_row_ids")
+        out = super().run(dataset, exporter=exporter, tracer=tracer)
+        self.log_summary()
+        return out
+
+    def _category(self, row: Dict, rid: str) -> str:
+        given = row.get(self.category_key)
+        if isinstance(given, str) and given in self.categories:
+            return given
+        index = int(rid[1:]) if rid.startswith("r") and rid[1:].isdigit() else hash_index(rid)
+        return self.categories[index % len(self.categories)]
+
+    def process_batched(self, samples, rank=None):
+        rows = columns_to_rows(samples)
+        keys = list(samples.keys()) + [k for k in ("background_document", "reasoning_category", "language", ROW_ID)
+                                      if k not in samples]
+        system = self.templates["thinking_protocol"].render() if self.use_thinking else None
+        todo, convs, out = [], [], []
+        for pos, row in enumerate(rows):
+            rid = row_nonce(row, pos)
+            row[ROW_ID] = rid
+            row["reasoning_category"] = self._category(row, rid)
+            row["language"] = self.language
+            text = row.get(self.text_key)
+            if text is not None and not isinstance(text, str):
+                self.counters.record(False, "background_bad_text_type")
+                continue
+            meta = dict(row.get(Fields.meta) or {})
+            row[Fields.meta] = meta
+            if text and text.strip():
+                row["background_document"], cut = cut_to_budget(text.strip(), self.max_background_tokens)
+                meta["mindgym_background"] = self.provenance([], {"prompt_tokens": 0, "completion_tokens": 0}, rid,
+                                                             0, {"mode": "corpus", "cut": cut,
+                                                                 "original_chars": len(text)})
+                meta.setdefault("mindgym_failure", "")
+                self.counters.record(True, None)
+                out.append(row)
+                continue
+            hints = SETTING_HINTS[self.language]
+            prompt = self.templates["background"].render(category=row["reasoning_category"],
+                                                         setting_hint=hints[hash_index(rid) % len(hints)])
+            convs.append(([{"role": "system", "content": system}] if system else [])
+                         + [{"role": "user", "content": prompt}])
+            todo.append(row)
+        results = self.llm.chat_batch(convs, schema=Background, keys=[r[ROW_ID] for r in todo])
+        self.account(results)
+        names = ["background"] + (["thinking_protocol"] if self.use_thinking else [])
+        for row, res in zip(todo, results):
+            meta = row[Fields.meta]
+            meta["mindgym_background"] = self.provenance(names, res.usage.to_dict(), row[ROW_ID], res.attempts,
+                                                         {"mode": "scratch"})
+            if res.ok:
+                row["background_document"] = res.parsed.background_document
+                meta.setdefault("mindgym_failure", "")
+                self.counters.record(True, None)
+                out.append(row)
+            else:
+                reason = self.reason_of(res, "background")
+                if self.on_failure == "flag":
+                    row["background_document"] = ""
+                    meta["mindgym_failure"] = reason
+                    out.append(row)
+                self.counters.record(self.on_failure == "flag", reason, flagged=True)
+        self.end_batch()
+        return rows_to_columns(out, keys)

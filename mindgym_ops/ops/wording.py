@@ -1,0 +1,36 @@
+"""Per-language wording the generation ops fill into their templates."""
+
+SETTING_HINTS = {
+    "en": (
+        "a port city in the 1800s", "a modern research laboratory", "a small farming village",
+        "a long-duration space mission", "a family-run manufacturing firm", "a hospital ward at night",
+        "a school district budget meeting", "an archaeological dig", "a mountain weather station",
+        "a startup's first year", "a courtroom case", "a river delta ecosystem",
+    ),
+    "zh": (
+        "十九世纪的一座港口城市", "一间现代研究实验室", "一个小农村", "一次长期太空任务", "一家家族制造企业",
+        "夜间的医院病房", "一次学区预算会议", "一处考古发掘现场", "一座高山气象站", "一家初创公司的第一年",
+        "一桩法庭案件", "一片河口三角洲生态系统",
+    ),
+}
+
+PRINCIPLE_HELP = {
+    "en": {
+        "Bridging": "one answer is the entity or value another question depends on",
+        "Comparison": "the questions compare two or more items on the same attribute",
+        "Temporal": "the questions follow the order or timing of events",
+        "Visual-Textual Alignment": "match what the image shows with facts stated in the text",
+        "Spatial Reasoning": "positions, directions, sizes or layout of what the image shows",
+        "Causal Inference": "causes and effects shown or implied by the image",
+        "Contextual Synthesis": "combine the image with background knowledge from the context",
+    },
+    "zh": {
+        "Bridging": "一个问题的答案是另一个问题所依赖的实体或数值",
+        "Comparison": "各问题就同一属性比较两个或更多对象",
+        "Temporal": "各问题遵循事件的先后顺序或时间",
+        "Visual-Textual Alignment": "把图片所示内容与文字中的事实对应起来",
+        "Spatial Reasoning": "图片中物体的位置、方向、大小或布局",
+        "Causal Inference": "图片所示或隐含的因果关系",
+        "Contextual Synthesis": "把图片与上下文中的背景知识结合起来",
+    },
+}

@@ -1,0 +1,105 @@
+"""Pydantic models for everything an op asks a model for, plus the fixed vocabularies.
+
+The JSON schema of each model drives guided decoding; replies are validated against it."""
+
+import functools
+from typing import List, Literal, Tuple, Type
+
+from pydantic import BaseModel, Field, create_model, field_validator, model_validator
+
+from .text import strip_answer_leak
+
+CATEGORIES: Tuple[str, ...] = (
+    "Mathematical Reasoning",
+    "Scientific Knowledge",
+    "Logical Deduction",
+    "Technical Procedures",
+    "Historical Events",
+    "Ethical Considerations",
+    "Economic Principles",
+    "Psychological Insights",
+)
+TEXT_PRINCIPLES: Tuple[str, ...] = ("Bridging", "Comparison", "Temporal")
+IMAGE_PRINCIPLES: Tuple[str, ...] = (
+    "Visual-Textual Alignment",
+    "Spatial Reasoning",
+    "Causal Inference",
+    "Contextual Synthesis",
+)
+LANGUAGES: Tuple[str, ...] = ("en", "zh")
+ON_FAILURE: Tuple[str, ...] = ("drop", "flag")
+
+
+def check_choice(field: str, value, allowed) -> None:
+    """Config-time check with a one-line error naming the field and the allowed values."""
+    if value not in allowed:
+        raise ValueError(f"{field} must be one of {list(allowed)}, got {value!r}")
+
+
+def check_choices(field: str, values, allowed) -> List[str]:
+    if isinstance(values, str) or not values:
+        raise ValueError(f"{field} must be a non-empty list drawn from {list(allowed)}, got {values!r}")
+    for v in values:
+        check_choice(field, v, allowed)
+    return list(values)
+
+
+class _Stripped(BaseModel):
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strip(cls, v):
+        return v.strip() if isinstance(v, str) else v
+
+
+class Background(_Stripped):
+    background_document: str = Field(min_length=40, description="150-200 words")
+
+
+class SeedQA(_Stripped):
+    question: str = Field(min_length=5)
+    answer: str = Field(min_length=1)
+
+
+@functools.lru_cache(maxsize=None)
+def seed_set_schema(principles: Tuple[str, ...], max_seeds: int) -> Type[BaseModel]:
+    """Seeds linked by exactly one principle drawn from `principles` (an enum in the schema)."""
+    return create_model(
+        "SeedSet",
+        __base__=_Stripped,
+        relationship_category=(Literal[principles], ...),
+        sub_questions=(List[SeedQA], Field(min_length=2, max_length=max_seeds)),
+    )
+
+
+class MultiHop(_Stripped):
+    thinking: str = Field(min_length=20, description="reasoning steps only, no final answer")
+    multihop_question: str = Field(min_length=10)
+    multihop_answer: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _no_answer_in_thinking(self):
+        # the released data put the answer inside the thinking, so curriculum stage 1 leaked it
+        self.thinking, leaked = strip_answer_leak(self.thinking, self.multihop_answer)
+        if leaked:
+            raise ValueError("thinking states the final answer; it must hold the reasoning only")
+        return self
+
+
+class DepthBreadth(_Stripped):
+    depth: int = Field(ge=1, le=5)
+    depth_reason: str = Field(max_length=300)
+    breadth: int = Field(ge=1, le=5)
+    breadth_reason: str = Field(max_length=300)
+
+
+class Solution(_Stripped):
+    answer: str = Field(min_length=1, max_length=2000)
+
+
+class AgreementVerdicts(BaseModel):
+    verdicts: List[bool]
+
+
+class PairwiseVerdict(_Stripped):
+    winner: Literal["A", "B", "tie"]
+    reason: str = Field(max_length=300)

@@ -1,0 +1,343 @@
+"""A loopback OpenAI-compatible server for tests and benchmarks: scripted replies, request
+counters, fixed latency and fault injection. It only ever binds 127.0.0.1.
+
+    with FakeOpenAIServer(latency=0.2) as srv:
+        os.environ["OPENAI_BASE_URL"] = srv.base_url
+        ...
+        srv.stats.completed  # requests answered 200 with a usable body
+
+Replies come from `responder(body) -> str` (default: `MindGymScript`, which recognises each
+MindGYM prompt and answers with valid JSON). Faults are drawn per request from `faults`
+({kind: probability}) with a seeded RNG."""
+
+import asyncio
+import json
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional
+
+from aiohttp import web
+
+FAULT_KINDS = ("429", "500", "503", "hang", "drop", "empty_choices", "malformed_json", "truncate", "wrong_types",
+               "out_of_range")
+
+
+@dataclass
+class ServerStats:
+    requests: int = 0
+    completed: int = 0
+    by_status: Counter = field(default_factory=Counter)
+    faults: Counter = field(default_factory=Counter)
+    completed_ids: Counter = field(default_factory=Counter)  # X-MindGYM-Request header -> times completed
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    max_in_flight: int = 0
+    bodies: List[Dict[str, Any]] = field(default_factory=list)
+
+    def resent_completed(self) -> int:
+        """How many completed requests were sent (and completed) again."""
+        return sum(n - 1 for n in self.completed_ids.values() if n > 1)
+
+
+def count_tokens(messages) -> int:
+    n = 0
+    for m in messages:
+        c = m.get("content")
+        if isinstance(c, list):
+            c = " ".join(p.get("text", "") for p in c if p.get("type") == "text")
+        n += 4 + len(str(c or "").split())
+    return n
+
+
+class FakeOpenAIServer:
+    def __init__(self, responder: Optional[Callable[[Dict], str]] = None, latency: float = 0.0,
+                 faults: Optional[Dict[str, float]] = None, seed: int = 0, retry_after: float = 0.05,
+                 hang_seconds: float = 30.0, keep_bodies: bool = True, reject_json_schema: bool = False):
+        self.responder = responder or MindGymScript()
+        self.latency = latency
+        self.faults = dict(faults or {})
+        unknown = set(self.faults) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; allowed {list(FAULT_KINDS)}")
+        self.rng = random.Random(seed)
+        self.retry_after = retry_after
+        self.hang_seconds = hang_seconds
+        self.keep_bodies = keep_bodies
+        self.reject_json_schema = reject_json_schema
+        self.stats = ServerStats()
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._thread: Optional[threading.Thread] = None
+        self._runner = None
+        self.port: Optional[int] = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def _draw_fault(self) -> Optional[str]:
+        with self._lock:
+            x = self.rng.random()
+        acc = 0.0
+        for kind, p in self.faults.items():
+            acc += p
+            if x < acc:
+                return kind
+        return None
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        with self._lock:
+            self.stats.requests += 1
+            self._in_flight += 1
+            self.stats.max_in_flight = max(self.stats.max_in_flight, self._in_flight)
+        try:
+            body = await request.json()
+            if self.keep_bodies:
+                with self._lock:
+                    self.stats.bodies.append(body)
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            rf = body.get("response_format") or {}
+            if self.reject_json_schema and rf.get("type") == "json_schema":
+                return self._status(500, "1 validation error: Input should be 'text' or 'json_object'")
+            fault = self._draw_fault()
+            if fault:
+                with self._lock:
+                    self.stats.faults[fault] += 1
+            if fault in ("429", "500", "503"):
+                headers = {"Retry-After": str(self.retry_after)} if fault == "429" else {}
+                return self._status(int(fault), f"injected {fault}", headers)
+            if fault == "hang":
+                await asyncio.sleep(self.hang_seconds)
+                return self._status(504, "hung")
+            if fault == "drop":
+                request.transport.close()
+                raise ConnectionResetError("injected drop")
+            text = self.responder(body)
+            finish = "stop"
+            if fault == "truncate":
+                text, finish = text[: max(1, len(text) // 3)], "length"
+            elif fault == "wrong_types":
+                text = json.dumps({k: [v] if not isinstance(v, list) else "oops" for k, v in _loads(text).items()})
+            elif fault == "out_of_range":
+                text = json.dumps({k: (99 if isinstance(v, int) and not isinstance(v, bool) else v)
+                                   for k, v in _loads(text).items()})
+            usage = {"prompt_tokens": count_tokens(body.get("messages", [])),
+                     "completion_tokens": len(text.split())}
+            if fault == "malformed_json":
+                return web.Response(status=200, text='{"id": "x", "choices": [{"message": ', content_type="application/json")
+            choices = [] if fault == "empty_choices" else [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}]
+            payload = {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+                       "model": body.get("model", "fake"), "choices": choices,
+                       "usage": {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}}
+            with self._lock:
+                self.stats.by_status[200] += 1
+                self.stats.prompt_tokens += usage["prompt_tokens"]
+                self.stats.completion_tokens += usage["completion_tokens"]
+                if choices and fault is None:
+                    self.stats.completed += 1
+                    rid = request.headers.get("X-MindGYM-Request")
+                    if rid:
+                        self.stats.completed_ids[rid] += 1
+            return web.json_response(payload)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _status(self, status: int, message: str, headers: Optional[Dict[str, str]] = None) -> web.Response:
+        with self._lock:
+            self.stats.by_status[status] += 1
+        return web.json_response({"error": {"message": message, "type": "fake", "code": status}}, status=status,
+                                 headers=headers)
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": "fake", "object": "model"}]})
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        s = self.stats
+        return web.json_response({"requests": s.requests, "completed": s.completed, "by_status": dict(s.by_status),
+                                  "faults": dict(s.faults), "resent_completed": s.resent_completed(),
+                                  "prompt_tokens": s.prompt_tokens, "completion_tokens": s.completion_tokens,
+                                  "max_in_flight": s.max_in_flight})
+
+    def start(self) -> "FakeOpenAIServer":
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        ready = threading.Event()
+
+        def serve():
+            self._loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._loop)
+            app = web.Application(client_max_size=64 * 1024 * 1024)
+            app.router.add_post("/v1/chat/completions", self._chat)
+            app.router.add_get("/v1/models", self._models)
+            app.router.add_get("/v1/_stats", self._stats)
+            self._runner = web.AppRunner(app, access_log=None)
+            self._loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, "127.0.0.1", self.port, backlog=1024)
+            self._loop.run_until_complete(site.start())
+            ready.set()
+            self._loop.run_forever()
+            self._loop.run_until_complete(self._runner.cleanup())
+            self._loop.close()
+
+        self._thread = threading.Thread(target=serve, daemon=True, name="fake-openai")
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("fake server did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._loop = None
+
+    def __enter__(self) -> "FakeOpenAIServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _loads(text: str) -> Dict[str, Any]:
+    try:
+        obj = json.loads(text)
+        return obj if isinstance(obj, dict) else {"value": obj}
+    except ValueError:
+        return {"value": text}
+
+
+def prompt_text(body: Dict) -> str:
+    parts = []
+    for m in body.get("messages", []):
+        c = m.get("content")
+        if isinstance(c, list):
+            c = " ".join(p.get("text", "") for p in c if p.get("type") == "text")
+        parts.append(str(c or ""))
+    return "\n".join(parts)
+
+
+def user_text(body: Dict) -> str:
+    msgs = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    return prompt_text({"messages": msgs[-1:]})
+
+
+def request_kind(body: Dict) -> str:
+    """Which MindGYM step a request is, from the JSON keys its prompt asks for."""
+    text = user_text(body)
+    for marker, kind in (('"background_document"', "background"), ('"sub_questions"', "seed_qa"),
+                         ('"multihop_question"', "multihop"), ('"depth"', "judge"), ('"verdicts"', "agree"),
+                         ('"winner"', "pairwise"), ('{"answer"', "solve")):
+        if marker in text:
+            return kind
+    return "other"
+
+
+class MindGymScript:
+    """Deterministic, valid replies for every MindGYM prompt; tests override single kinds with
+    `script.overrides[kind] = fn(body) -> str`."""
+
+    def __init__(self, depth: int = 4, breadth: int = 3):
+        self.depth, self.breadth = depth, breadth
+        self.overrides: Dict[str, Callable[[Dict], str]] = {}
+        self.seen: Counter = Counter()
+
+    def __call__(self, body: Dict) -> str:
+        kind = request_kind(body)
+        self.seen[kind] += 1
+        if kind in self.overrides:
+            return self.overrides[kind](body)
+        return getattr(self, f"_{kind}", self._other)(body)
+
+    @staticmethod
+    def _h(body: Dict) -> int:
+        import zlib
+
+        return zlib.crc32(json.dumps(body.get("messages"), sort_keys=True).encode()) & 0xFFFF
+
+    def _background(self, body):
+        text = user_text(body)
+        area = text.split("\u201c")[1].split("\u201d")[0] if "\u201c" in text else (
+            text.split('"')[1] if '"' in text else "general")
+        n = self._h(body)
+        doc = (f"In the year {1800 + n % 200}, the town of Vell{n % 97} kept records on {area}. "
+               f"Engineer Mara Quist measured {n % 50 + 10} units on Monday and twice that on Friday. "
+               "Her colleague Tomas Reyd arrived two years later and compared both figures with the "
+               "archive, which listed a rule: every doubling must be reported to the council within "
+               "three days. The council met only on Thursdays, so reports reached it late. ") * 2
+        return json.dumps({"background_document": doc.strip()})
+
+    def _seed_qa(self, body):
+        text = user_text(body)
+        allowed = [line.split(":")[0].split("\uff1a")[0].strip("- ").strip()
+                   for line in text.splitlines() if line.startswith("- ")]
+        allowed = [a for a in allowed if a] or ["Bridging"]
+        principle = allowed[self._h(body) % len(allowed)]
+        return json.dumps({"relationship_category": principle, "sub_questions": [
+            {"question": "Who measured the units on Monday?", "answer": "Mara Quist"},
+            {"question": "How many units were measured on Friday relative to Monday?", "answer": "twice as many"},
+            {"question": "On which day did the council meet?", "answer": "Thursday"}]})
+
+    def _multihop(self, body):
+        n = self._h(body)
+        return json.dumps({
+            "thinking": "First identify who measured on Monday, then relate Friday's figure to Monday's, "
+                        "then apply the reporting rule to the council's meeting day.",
+            "multihop_question": f"The person who measured on Monday doubled the figure by Friday (case {n}); "
+                                 "given the three-day reporting rule and Thursday meetings, when does the council "
+                                 "first hear of it?",
+            "multihop_answer": "The following Thursday, because the report is due within three days of Friday "
+                               "and the council meets only on Thursdays."})
+
+    def _judge(self, body):
+        return json.dumps({"depth": self.depth, "depth_reason": "three dependent steps",
+                           "breadth": self.breadth, "breadth_reason": "dates, quantities and rules"})
+
+    def _solve(self, body):
+        return json.dumps({"answer": "The following Thursday"})
+
+    def _agree(self, body):
+        n = user_text(body).count("\n") and len([ln for ln in user_text(body).splitlines() if ln[:1].isdigit()])
+        return json.dumps({"verdicts": [True] * max(1, n)})
+
+    def _pairwise(self, body):
+        return json.dumps({"winner": "A", "reason": "more steps"})
+
+    def _other(self, body):
+        return "ok"
+
+
+def main(argv=None) -> None:
+    """`python -m mindgym_ops.testing.server --latency 0.2`: serve in its own process (benchmarks
+    measure the client, not a server sharing its interpreter). Prints the base URL, then serves
+    until killed; counters at GET <base_url>/_stats."""
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--latency", type=float, default=0.0)
+    ap.add_argument("--depth", type=int, default=4)
+    ap.add_argument("--breadth", type=int, default=3)
+    ap.add_argument("--fault", action="append", default=[], help="kind=probability")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    faults = {k: float(v) for k, v in (f.split("=") for f in a.fault)}
+    srv = FakeOpenAIServer(MindGymScript(a.depth, a.breadth), latency=a.latency, faults=faults, seed=a.seed,
+                           keep_bodies=False).start()
+    print(srv.base_url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        srv.stop()
+
+
+if __name__ == "__main__":
+    main()

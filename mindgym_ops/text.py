@@ -1,0 +1,58 @@
+"""Text helpers: tokenizer-free budgets, stable hashes, answer-leak checks."""
+
+import re
+import zlib
+from typing import Tuple
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+
+def approx_tokens(text: str) -> int:
+    """A tokenizer-free estimate: one token per CJK character, ~0.75 word per token otherwise."""
+    cjk = len(_CJK.findall(text))
+    words = len(_WORD.findall(_CJK.sub(" ", text)))
+    return cjk + int(words * 1.3)
+
+
+def cut_to_budget(text: str, max_tokens: int) -> Tuple[str, bool]:
+    """Cut `text` to about `max_tokens`, at a sentence or word boundary; returns (text, was_cut)."""
+    if approx_tokens(text) <= max_tokens:
+        return text, False
+    lo, hi = 0, len(text)
+    while lo < hi:  # longest prefix within budget
+        mid = (lo + hi + 1) // 2
+        if approx_tokens(text[:mid]) <= max_tokens:
+            lo = mid
+        else:
+            hi = mid - 1
+    head = text[:lo]
+    for sep in ("。", ". ", "\n", " "):
+        k = head.rfind(sep)
+        if k > lo // 2:
+            return head[: k + len(sep)].rstrip(), True
+    return head, True
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", s.lower())).strip()
+
+
+_ANSWER_MARKER = re.compile(
+    r"(?im)^\s*(\**\s*(final answer|answer|therefore,? the answer|so the answer)\b|最终答案|答案[:：])")
+
+
+def strip_answer_leak(thinking: str, answer: str) -> Tuple[str, bool]:
+    """Remove a trailing "Answer: ..." section from the thinking; report whether the full answer
+    text (when long enough to be distinctive) still appears inside it."""
+    m = _ANSWER_MARKER.search(thinking)
+    if m and m.start() > len(thinking) // 3:
+        thinking = thinking[: m.start()].rstrip()
+    na = _norm(answer)
+    leaked = len(na) >= 20 and na in _norm(thinking)
+    return thinking, leaked
+
+
+def hash_index(key: str) -> int:
+    """A stable small integer from a string (Python's hash() differs per process)."""
+    return zlib.crc32(key.encode("utf-8"))
