@@ -67,7 +67,7 @@ def seed_set_schema(principles: Tuple[str, ...], max_seeds: int) -> Type[BaseMod
         "SeedSet",
         __base__=_Stripped,
         relationship_category=(Literal[principles], ...),
-        sub_questions=(List[SeedQA], Field(min_length=2, max_length=max_seeds)),
+        sub_questions=(List[SeedQA], Field(min_length=2, json_schema_extra={"maxItems": max_seeds})),
     )
 
 

@@ -3,14 +3,19 @@
 Ops are thin: they build conversations, call `self.llm.chat_batch` once per step for the whole
 batch, and hand each result to `self.fail` or write the fields. Nothing here branches on backend."""
 
+import copy
 import hashlib
 import json
 import uuid
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Type
 
+from data_juicer.ops.base_op import Mapper
+from data_juicer.utils.constant import Fields
 from loguru import logger
+from pydantic import BaseModel
 
-from ..llm import LLM, ChatResult
+from ..llm import LLM, ChatResult, LLMError
+from ..llm.base import Conversation
 from ..prompts import Template, load_templates
 from ..schemas import LANGUAGES, ON_FAILURE, check_choice
 from .counters import OpCounters, summary_line
@@ -97,3 +102,92 @@ class LLMOpMixin:
     def reason_of(result: ChatResult, step: str) -> str:
         kind = result.error.kind.value if result.error is not None else "unknown"
         return f"{step}_{kind}"
+
+
+class GenerationMapper(LLMOpMixin, Mapper):
+    """A batched mapper that asks the model one structured question per row (or per unit of rows).
+
+    Subclasses set `step`, `meta_key` and `output_defaults` (every field they write, with the
+    stable-typed value a flagged row carries) and implement `prepare` and `apply`. Rows flagged by
+    an earlier op pass through untouched. One `chat_batch` call per schema per batch."""
+
+    _batched_op = True
+    _accelerator = "cpu"
+    step = "generation"
+    meta_key = "mindgym_generation"
+    output_defaults: Dict[str, Any] = {}
+
+    def prepare(self, row: Dict[str, Any]) -> Optional[Tuple[Conversation, Type[BaseModel], List[str]]]:
+        """Return (conversation, schema, template names), or None when the row needs no model call.
+        Raise LLMError(INPUT) for a row that cannot be used."""
+        raise NotImplementedError
+
+    def apply(self, row: Dict[str, Any], parsed: BaseModel) -> None:
+        raise NotImplementedError
+
+    def units(self, rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """Rows to generate for (a subclass may merge rows, e.g. cross-row pairing)."""
+        return rows
+
+    def run(self, dataset, *, exporter=None, tracer=None):
+        out = super().run(dataset, exporter=exporter, tracer=tracer)
+        self.log_summary()
+        return out
+
+    def system_messages(self) -> Conversation:
+        if getattr(self, "use_thinking", False):
+            return [{"role": "system", "content": self.templates["thinking_protocol"].render()}]
+        return []
+
+    def _fail(self, row: Dict[str, Any], reason: str) -> bool:
+        """Record a failure; returns whether the row stays (flagged) in the output."""
+        keep = self.on_failure == "flag"
+        if keep:
+            row[Fields.meta][FAILURE_KEY] = f"{self._name}:{reason}"
+        self.counters.record(keep, reason, flagged=True)
+        return keep
+
+    def process_batched(self, samples, rank=None):
+        rows = columns_to_rows(samples)
+        for pos, row in enumerate(rows):
+            row[ROW_ID] = row_nonce(row, pos)
+            row[Fields.meta] = dict(row.get(Fields.meta) or {})
+            row[Fields.meta].setdefault(FAILURE_KEY, "")
+        rows = self.units(rows)
+        out_keys = list(dict.fromkeys(list(samples.keys()) + [ROW_ID, Fields.meta] + list(self.output_defaults)))
+        keep: List[Optional[bool]] = [None] * len(rows)
+        calls: Dict[Any, List[Tuple[int, Conversation, List[str]]]] = {}
+        for i, row in enumerate(rows):
+            for k, v in self.output_defaults.items():
+                if row.get(k) is None:
+                    row[k] = copy.deepcopy(v)
+            if row[Fields.meta][FAILURE_KEY]:
+                keep[i] = True  # flagged upstream: pass through
+                continue
+            try:
+                prepared = self.prepare(row)
+            except LLMError as e:
+                keep[i] = self._fail(row, f"{self.step}_{e.kind.value}")
+                continue
+            if prepared is None:
+                keep[i] = True
+                self.counters.record(True, None)
+                continue
+            conv, schema, names = prepared
+            calls.setdefault(schema, []).append((i, conv, names))
+        for schema, items in calls.items():
+            results = self.llm.chat_batch([c for _, c, _ in items], schema=schema,
+                                          keys=[rows[i][ROW_ID] for i, _, _ in items])
+            self.account(results)
+            for (i, _, names), res in zip(items, results):
+                row = rows[i]
+                row[Fields.meta][self.meta_key] = self.provenance(names, res.usage.to_dict(), row[ROW_ID],
+                                                                  res.attempts)
+                if res.ok:
+                    self.apply(row, res.parsed)
+                    keep[i] = True
+                    self.counters.record(True, None)
+                else:
+                    keep[i] = self._fail(row, self.reason_of(res, self.step))
+        self.end_batch()
+        return rows_to_columns([r for r, k in zip(rows, keep) if k], out_keys)

@@ -1,11 +1,12 @@
 from typing import Dict, List, Optional
 
-from data_juicer.ops.base_op import OPERATORS, TAGGING_OPS, Mapper
+from data_juicer.ops.base_op import OPERATORS, TAGGING_OPS
 from data_juicer.utils.constant import Fields
 from pydantic import PositiveInt
 
+from ..llm import ErrorKind, LLMError
 from ..schemas import CATEGORIES, Background, check_choices
-from .base import ROW_ID, LLMOpMixin, columns_to_rows, row_nonce, rows_to_columns
+from .base import ROW_ID, GenerationMapper
 from ..text import cut_to_budget, hash_index
 from .wording import SETTING_HINTS
 
@@ -14,7 +15,7 @@ OP_NAME = "mindgym_background_mapper"
 
 @TAGGING_OPS.register_module(OP_NAME)
 @OPERATORS.register_module(OP_NAME)
-class MindgymBackgroundMapper(LLMOpMixin, Mapper):
+class MindgymBackgroundMapper(GenerationMapper):
     """Writes a background document per row for one of the eight reasoning areas.
 
     From scratch (empty `text`), the model writes a 150-200-word document rich enough for
@@ -25,8 +26,9 @@ class MindgymBackgroundMapper(LLMOpMixin, Mapper):
     under `__dj__meta__.mindgym_background`; rows that fail are dropped or flagged
     (`on_failure`) with a counted reason."""
 
-    _batched_op = True
-    _accelerator = "cpu"
+    step = "background"
+    meta_key = "mindgym_background"
+    output_defaults = {"background_document": "", "reasoning_category": "", "language": ""}
 
     def __init__(
         self,
@@ -77,9 +79,7 @@ class MindgymBackgroundMapper(LLMOpMixin, Mapper):
         # number rows once, so round-robin areas and per-row nonces are stable across reruns
         if hasattr(dataset, "column_names") and ROW_ID not in dataset.column_names:
             dataset = dataset.map(lambda _, i: {ROW_ID: f"r{i}"}, with_indices=True, desc="mindgym_row_ids")
-        out = super().run(dataset, exporter=exporter, tracer=tracer)
-        self.log_summary()
-        return out
+        return super().run(dataset, exporter=exporter, tracer=tracer)
 
     def _category(self, row: Dict, rid: str) -> str:
         given = row.get(self.category_key)
@@ -88,56 +88,24 @@ class MindgymBackgroundMapper(LLMOpMixin, Mapper):
         index = int(rid[1:]) if rid.startswith("r") and rid[1:].isdigit() else hash_index(rid)
         return self.categories[index % len(self.categories)]
 
-    def process_batched(self, samples, rank=None):
-        rows = columns_to_rows(samples)
-        keys = list(samples.keys()) + [k for k in ("background_document", "reasoning_category", "language", ROW_ID)
-                                      if k not in samples]
-        system = self.templates["thinking_protocol"].render() if self.use_thinking else None
-        todo, convs, out = [], [], []
-        for pos, row in enumerate(rows):
-            rid = row_nonce(row, pos)
-            row[ROW_ID] = rid
-            row["reasoning_category"] = self._category(row, rid)
-            row["language"] = self.language
-            text = row.get(self.text_key)
-            if text is not None and not isinstance(text, str):
-                self.counters.record(False, "background_bad_text_type")
-                continue
-            meta = dict(row.get(Fields.meta) or {})
-            row[Fields.meta] = meta
-            if text and text.strip():
-                row["background_document"], cut = cut_to_budget(text.strip(), self.max_background_tokens)
-                meta["mindgym_background"] = self.provenance([], {"prompt_tokens": 0, "completion_tokens": 0}, rid,
-                                                             0, {"mode": "corpus", "cut": cut,
-                                                                 "original_chars": len(text)})
-                meta.setdefault("mindgym_failure", "")
-                self.counters.record(True, None)
-                out.append(row)
-                continue
-            hints = SETTING_HINTS[self.language]
-            prompt = self.templates["background"].render(category=row["reasoning_category"],
-                                                         setting_hint=hints[hash_index(rid) % len(hints)])
-            convs.append(([{"role": "system", "content": system}] if system else [])
-                         + [{"role": "user", "content": prompt}])
-            todo.append(row)
-        results = self.llm.chat_batch(convs, schema=Background, keys=[r[ROW_ID] for r in todo])
-        self.account(results)
+    def prepare(self, row):
+        rid = row[ROW_ID]
+        row["reasoning_category"] = self._category(row, rid)
+        row["language"] = self.language
+        text = row.get(self.text_key)
+        if text is not None and not isinstance(text, str):
+            raise LLMError(ErrorKind.INPUT, f"{self.text_key} must be a string, got {type(text).__name__}")
+        if text and text.strip():
+            row["background_document"], cut = cut_to_budget(text.strip(), self.max_background_tokens)
+            row[Fields.meta][self.meta_key] = self.provenance(
+                [], {"prompt_tokens": 0, "completion_tokens": 0}, rid, 0,
+                {"mode": "corpus", "cut": cut, "original_chars": len(text)})
+            return None
+        hints = SETTING_HINTS[self.language]
+        prompt = self.templates["background"].render(category=row["reasoning_category"],
+                                                     setting_hint=hints[hash_index(rid) % len(hints)])
         names = ["background"] + (["thinking_protocol"] if self.use_thinking else [])
-        for row, res in zip(todo, results):
-            meta = row[Fields.meta]
-            meta["mindgym_background"] = self.provenance(names, res.usage.to_dict(), row[ROW_ID], res.attempts,
-                                                         {"mode": "scratch"})
-            if res.ok:
-                row["background_document"] = res.parsed.background_document
-                meta.setdefault("mindgym_failure", "")
-                self.counters.record(True, None)
-                out.append(row)
-            else:
-                reason = self.reason_of(res, "background")
-                if self.on_failure == "flag":
-                    row["background_document"] = ""
-                    meta["mindgym_failure"] = reason
-                    out.append(row)
-                self.counters.record(self.on_failure == "flag", reason, flagged=True)
-        self.end_batch()
-        return rows_to_columns(out, keys)
+        return self.system_messages() + [{"role": "user", "content": prompt}], Background, names
+
+    def apply(self, row, parsed):
+        row["background_document"] = parsed.background_document

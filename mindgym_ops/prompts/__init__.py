@@ -5,7 +5,7 @@ is checked at op init: a variable the op does not provide fails loudly then, not
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Iterable, Optional
 
 import jinja2
@@ -21,10 +21,17 @@ class Template:
     name: str
     version: str
     source: str  # where it came from: "builtin" or the override path / "inline"
-    _template: jinja2.Template
+    text: str
+    _compiled: Optional[jinja2.Template] = field(default=None, repr=False, compare=False)
 
     def render(self, **variables) -> str:
-        return self._template.render(**variables).strip()
+        if self._compiled is None:
+            self._compiled = _ENV.from_string(self.text)
+        return self._compiled.render(**variables).strip()
+
+    def __getstate__(self):
+        # compiled jinja templates do not pickle; worker processes recompile from the text
+        return {**self.__dict__, "_compiled": None}
 
     def provenance(self) -> str:
         return f"{self.name}@{self.version}" + ("" if self.source == "builtin" else f" ({self.source})")
@@ -57,7 +64,7 @@ def load_template(name: str, language: str, provided: Iterable[str], override: O
         raise ValueError(f"prompt template {name!r} ({source}) uses undefined variables {sorted(missing)}; "
                          f"available: {sorted(provided)}")
     m = _VERSION.search(text)
-    return Template(name, m.group(1) if m else "custom", source, _ENV.from_string(text))
+    return Template(name, m.group(1) if m else "custom", source, text)
 
 
 def load_templates(language: str, spec: Dict[str, Iterable[str]], overrides: Optional[Dict[str, str]]) -> Dict[str, Template]:

@@ -1,0 +1,128 @@
+import json
+from typing import Dict, Optional
+
+from data_juicer.ops.base_op import OPERATORS, TAGGING_OPS
+from data_juicer.utils.constant import Fields
+from pydantic import PositiveInt
+
+from ..llm import ErrorKind, LLMError
+from ..pairing import similarity, greedy_pairs
+from ..schemas import MultiHop, check_choice
+from .base import ROW_ID, GenerationMapper
+
+OP_NAME = "mindgym_multihop_qa_mapper"
+COMBINE = ("within_row", "across_rows")
+SOURCES = "_mindgym_sources"
+
+
+@TAGGING_OPS.register_module(OP_NAME)
+@OPERATORS.register_module(OP_NAME)
+class MindgymMultihopQaMapper(GenerationMapper):
+    """Combines seed QAs into one multi-hop question, a detailed answer and the thinking.
+
+    Reads `sub_questions`, `relationship_category`, `background_document` (and `images` for
+    image rows). `combine: within_row` uses one row's seeds; `across_rows` pairs rows of a batch
+    that share an entity or topic (sentence embeddings, or word overlap) and bridges their seeds,
+    naming both source rows in provenance. The thinking holds reasoning only: a reply whose thinking
+    states the answer is retried. Writes `multihop_question`, `multihop_answer`, `thinking` and
+    copies question/answer into `query`/`response`; provenance under `__dj__meta__.mindgym_multihop`."""
+
+    step = "multihop"
+    meta_key = "mindgym_multihop"
+    output_defaults = {"multihop_question": "", "multihop_answer": "", "thinking": "", "query": "", "response": ""}
+
+    def __init__(
+        self,
+        combine: str = "within_row",
+        pair_by: str = "auto",
+        min_pair_similarity: float = 0.05,
+        backend: Optional[str] = None,
+        model: Optional[str] = None,
+        model_params: Optional[Dict] = None,
+        sampling_params: Optional[Dict] = None,
+        try_num: PositiveInt = 3,
+        cache_dir: Optional[str] = None,
+        language: str = "en",
+        on_failure: str = "drop",
+        prompt_templates: Optional[Dict[str, str]] = None,
+        thinking_protocol: bool = True,
+        *args,
+        **kwargs,
+    ):
+        """
+        Initialization method.
+
+        :param combine: within_row (the paper) or across_rows (bridge two rows of a batch).
+        :param pair_by: across_rows similarity: auto, embedding or lexical.
+        :param min_pair_similarity: rows less similar than this are not paired (they combine alone).
+        :param backend: api, vllm, hf or local (env MINDGYM_BACKEND overrides).
+        :param model: model name or path (env MINDGYM_MODEL overrides).
+        :param model_params: backend parameters.
+        :param sampling_params: temperature, top_p, max_tokens, seed, ...
+        :param try_num: attempts per row until a reply parses (>= 1).
+        :param cache_dir: request cache folder.
+        :param language: en or zh.
+        :param on_failure: drop or flag a row whose reply never parses.
+        :param prompt_templates: overrides by name (multihop_qa, thinking_protocol).
+        :param thinking_protocol: send our concise thinking protocol as the system prompt.
+        """
+        super().__init__(*args, **kwargs)
+        check_choice("combine", combine, COMBINE)
+        self.combine = combine
+        self.pair_by = pair_by
+        similarity([], pair_by)  # validates pair_by now, at config time
+        self.min_pair_similarity = min_pair_similarity
+        self.use_thinking = thinking_protocol
+        self.init_llm(backend=backend, model=model, model_params=model_params, sampling_params=sampling_params,
+                      try_num=try_num, cache_dir=cache_dir, language=language, on_failure=on_failure,
+                      prompt_templates=prompt_templates,
+                      templates={"multihop_qa": ("sources",), "thinking_protocol": ()})
+
+    @staticmethod
+    def _source(row) -> Dict:
+        return {"background": row.get("background_document") or "", "principle": row.get("relationship_category") or "",
+                "sub_questions": row.get("sub_questions") or []}
+
+    def units(self, rows):
+        if self.combine == "within_row":
+            return rows
+        live = [i for i, r in enumerate(rows) if not r[Fields.meta].get("mindgym_failure") and r.get("sub_questions")]
+        texts = [(rows[i].get("background_document") or "") + " " +
+                 " ".join(q["question"] for q in rows[i]["sub_questions"]) for i in live]
+        sim, method = similarity(texts, self.pair_by) if len(live) > 1 else ([], "none")
+        paired, units = set(), []
+        for a, b, score in greedy_pairs(sim, self.min_pair_similarity):
+            first, second = rows[live[a]], rows[live[b]]
+            unit = dict(first)
+            unit[Fields.meta] = dict(first[Fields.meta])
+            unit[ROW_ID] = f"{first[ROW_ID]}+{second[ROW_ID]}"
+            unit["background_document"] = first["background_document"] + "\n\n" + second["background_document"]
+            unit["sub_questions"] = list(first["sub_questions"]) + list(second["sub_questions"])
+            unit[self.image_key] = list(first.get(self.image_key) or []) + list(second.get(self.image_key) or [])
+            unit[SOURCES] = {"rows": [first[ROW_ID], second[ROW_ID]], "similarity": round(score, 4),
+                             "method": method, "sources": [self._source(first), self._source(second)]}
+            paired.update((live[a], live[b]))
+            units.append(unit)
+        return units + [r for i, r in enumerate(rows) if i not in paired]
+
+    def prepare(self, row):
+        if not row.get("sub_questions"):
+            raise LLMError(ErrorKind.INPUT, "row has no sub_questions")
+        cross = row.get(SOURCES)
+        sources = cross["sources"] if cross else [self._source(row)]
+        prompt = self.templates["multihop_qa"].render(sources=sources)
+        images = row.get(self.image_key) or []
+        content = [{"type": "image", "image": p} for p in images] + [{"type": "text", "text": prompt}] if images else prompt
+        names = ["multihop_qa"] + (["thinking_protocol"] if self.use_thinking else [])
+        return self.system_messages() + [{"role": "user", "content": content}], MultiHop, names
+
+    def apply(self, row, parsed):
+        row["thinking"] = parsed.thinking
+        row["multihop_question"] = row["query"] = parsed.multihop_question
+        row["multihop_answer"] = row["response"] = parsed.multihop_answer
+        cross = row.pop(SOURCES, None)
+        if cross:
+            record = json.loads(row[Fields.meta][self.meta_key])
+            record.update(combine="across_rows", source_rows=cross["rows"], similarity=cross["similarity"],
+                          pair_method=cross["method"])
+            row[Fields.meta][self.meta_key] = json.dumps(record, ensure_ascii=False)
