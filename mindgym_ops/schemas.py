@@ -51,10 +51,6 @@ class _Stripped(BaseModel):
         return v.strip() if isinstance(v, str) else v
 
 
-class Background(_Stripped):
-    background_document: str = Field(min_length=40, description="150-200 words")
-
-
 class SeedQA(_Stripped):
     question: str = Field(min_length=5)
     answer: str = Field(min_length=1)

@@ -1,7 +1,7 @@
 """The one model layer every LLM op goes through. Heavy runtimes load lazily inside backends."""
 
 from .client import BACKENDS, DEFAULT_BACKEND, LLM, resolve_backend_and_model
-from .parsing import extract_json, parse_reply
+from .parsing import TextSchema, extract_json, parse_reply
 from .types import ChatResult, ErrorKind, LLMError, RawReply, Usage
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "ErrorKind",
     "LLMError",
     "RawReply",
+    "TextSchema",
     "Usage",
     "extract_json",
     "parse_reply",

@@ -192,8 +192,11 @@ class APIBackend(Backend):
         self._ensure_client()
         return list(self._loop.run_until_complete(self._run(conversations, sampling, schema, on_reply, request_ids)))
 
+    def __del__(self):
+        self.close()
+
     def close(self) -> None:
-        if self._client is not None and self._pid == os.getpid():
+        if getattr(self, "_client", None) is not None and self._pid == os.getpid():
             try:
                 self._loop.run_until_complete(self._client.close())
                 self._loop.close()

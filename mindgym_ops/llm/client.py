@@ -5,13 +5,13 @@ Ops never branch on backend. This class adds, on top of any backend: the env ove
 valid reply and re-send only the conversations that failed, and usage accounting."""
 
 import os
-from typing import Any, Dict, List, Optional, Sequence, Type
+from typing import Any, Dict, List, Optional, Sequence, Type, Union
 
 from pydantic import BaseModel
 
 from .base import Backend, Conversation
 from .cache import RequestCache, request_key
-from .parsing import parse_reply
+from .parsing import TextSchema, parse_reply
 from .types import ChatResult, ErrorKind, LLMError, Usage
 
 BACKENDS = ("api", "vllm", "hf", "local")
@@ -87,7 +87,7 @@ class LLM:
         self,
         conversations: Sequence[Conversation],
         sampling: Optional[Dict[str, Any]] = None,
-        schema: Optional[Type[BaseModel]] = None,
+        schema: Optional[Union[Type[BaseModel], TextSchema]] = None,
         keys: Optional[Sequence[str]] = None,
         try_num: Optional[int] = None,
     ) -> List[ChatResult]:
@@ -97,7 +97,8 @@ class LLM:
         n = len(conversations)
         keys = list(keys) if keys is not None else [""] * n
         sp = {**self.sampling, **(sampling or {})}
-        schema_json = schema.model_json_schema() if schema is not None else None
+        structured = isinstance(schema, type) and issubclass(schema, BaseModel)
+        schema_json = schema.model_json_schema() if structured else None
         schema_name = schema.__name__ if schema is not None else ""
         results = [ChatResult() for _ in range(n)]
         pending = list(range(n))

@@ -2,7 +2,7 @@
 
 import json
 import re
-from typing import Any, Optional, Tuple, Type
+from typing import Any, Optional, Tuple, Type, Union
 
 from pydantic import BaseModel, ValidationError
 
@@ -33,10 +33,39 @@ def extract_json(text: Optional[str]) -> Any:
     raise LLMError(ErrorKind.PARSE, f"no JSON object in reply: {text[:120]!r}")
 
 
+class TextSchema:
+    """A plain-text reply (no JSON): trimmed, a cut-off last sentence dropped, a minimum length checked."""
+
+    def __init__(self, name: str, min_words: int = 30):
+        self.__name__ = name
+        self.min_words = min_words
+
+    def validate(self, text: Optional[str], finish_reason: Optional[str]) -> str:
+        if text is None or not text.strip():
+            raise LLMError(ErrorKind.EMPTY, "empty reply")
+        text = _LABEL.sub("", text.strip()).strip().strip('"').strip()
+        if finish_reason == "length":
+            end = max(text.rfind(c) for c in ".!?。！？")
+            text = text[: end + 1] if end > 0 else text
+        words = len(text.split()) + sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") // 2
+        if words < self.min_words:
+            kind = ErrorKind.TRUNCATED if finish_reason == "length" else ErrorKind.VALIDATION
+            raise LLMError(kind, f"reply has {words} words, fewer than {self.min_words}")
+        return text
+
+
+_LABEL = re.compile(r"^(\*\*)?(background( document)?|document|背景文档)(\*\*)?\s*[:：]\s*", re.IGNORECASE)
+
+
 def parse_reply(
-    text: Optional[str], schema: Type[BaseModel], finish_reason: Optional[str] = None
-) -> Tuple[Optional[BaseModel], Optional[LLMError]]:
+    text: Optional[str], schema: Union[Type[BaseModel], TextSchema], finish_reason: Optional[str] = None
+) -> Tuple[Any, Optional[LLMError]]:
     """Extract and validate; a reply cut at max_tokens that fails is reported as TRUNCATED."""
+    if isinstance(schema, TextSchema):
+        try:
+            return schema.validate(text, finish_reason), None
+        except LLMError as e:
+            return None, e
     try:
         obj = extract_json(text)
         return schema.model_validate(obj), None

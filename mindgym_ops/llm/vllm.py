@@ -59,6 +59,7 @@ class VLLMBackend(Backend):
 
     def generate(self, conversations, sampling, schema, on_reply: Optional[OnReply] = None,
                  request_ids=None) -> List[RawReply]:
+        engine = self._ensure()
         from vllm import SamplingParams
 
         replies: List[Optional[RawReply]] = [None] * len(conversations)
@@ -74,7 +75,7 @@ class VLLMBackend(Backend):
                                            "repetition_penalty", "stop") if sampling.get(k) is not None}
             if schema is not None:
                 kw.update(_structured(schema))
-            outs = self._ensure().chat(batch, SamplingParams(**kw), use_tqdm=False)
+            outs = engine.chat(batch, SamplingParams(**kw), use_tqdm=False)
             for i, o in zip(idx, outs):
                 c = o.outputs[0]
                 usage = Usage(len(o.prompt_token_ids or []), len(c.token_ids or []))

@@ -43,8 +43,17 @@ def row_nonce(row: Dict[str, Any], position: int) -> str:
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:12] + f"-{position}"
 
 
+# rows per batch when the recipe does not set batch_size: small for in-process CPU models, so the
+# progress bar moves; large for servers and vLLM, so requests overlap
+DEFAULT_BATCH_SIZE = {"local": 4, "hf": 16, "api": 256, "vllm": 1024}
+
+
 class LLMOpMixin:
     """Mixed into a Data-Juicer Mapper or Filter. Call `init_llm` from `__init__`."""
+
+    def __init__(self, *args, **kwargs):
+        self._recipe_batch_size = kwargs.get("batch_size")
+        super().__init__(*args, **kwargs)
 
     def init_llm(
         self,
@@ -67,6 +76,8 @@ class LLMOpMixin:
         self.llm = LLM(backend=backend, model=model, model_params=model_params, sampling_params=sampling_params,
                        cache_dir=cache_dir, try_num=try_num)
         self.templates: Dict[str, Template] = load_templates(language, templates, prompt_templates)
+        if self._recipe_batch_size is None:
+            self.batch_size = DEFAULT_BATCH_SIZE[self.llm.backend_name]
         if self.llm.backend_name in ("vllm", "hf"):
             # one in-process model per worker would fight for the GPU; outside Ray keep one process
             self.num_proc = 1

@@ -4,13 +4,14 @@ from data_juicer.ops.base_op import OPERATORS, TAGGING_OPS
 from data_juicer.utils.constant import Fields
 from pydantic import PositiveInt
 
-from ..llm import ErrorKind, LLMError
-from ..schemas import CATEGORIES, Background, check_choices
+from ..llm import ErrorKind, LLMError, TextSchema
+from ..schemas import CATEGORIES, check_choices
 from .base import ROW_ID, GenerationMapper
 from ..text import cut_to_budget, hash_index
 from .wording import SETTING_HINTS
 
 OP_NAME = "mindgym_background_mapper"
+BACKGROUND = TextSchema("Background", min_words=60)
 
 
 @TAGGING_OPS.register_module(OP_NAME)
@@ -105,7 +106,7 @@ class MindgymBackgroundMapper(GenerationMapper):
         prompt = self.templates["background"].render(category=row["reasoning_category"],
                                                      setting_hint=hints[hash_index(rid) % len(hints)])
         names = ["background"] + (["thinking_protocol"] if self.use_thinking else [])
-        return self.system_messages() + [{"role": "user", "content": prompt}], Background, names
+        return self.system_messages() + [{"role": "user", "content": prompt}], BACKGROUND, names
 
     def apply(self, row, parsed):
-        row["background_document"] = parsed.background_document
+        row["background_document"] = parsed

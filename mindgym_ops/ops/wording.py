@@ -34,3 +34,9 @@ PRINCIPLE_HELP = {
         "Contextual Synthesis": "把图片与上下文中的背景知识结合起来",
     },
 }
+
+# labels of the assistant side of the curriculum rows
+CURRICULUM_LABELS = {
+    "en": {"answer": "Answer: ", "thinking": "Thinking: "},
+    "zh": {"answer": "答案：", "thinking": "思考过程："},
+}

@@ -68,6 +68,10 @@ class FakeOpenAIServer:
         self.hang_seconds = hang_seconds
         self.keep_bodies = keep_bodies
         self.reject_json_schema = reject_json_schema
+        # once this many requests have completed, later ones wait (a crash test kills the client
+        # while nothing is half-answered); set back to None to release them
+        self.hold_after: Optional[int] = None
+        self._admitted = 0
         self.stats = ServerStats()
         self._in_flight = 0
         self._lock = threading.Lock()
@@ -79,6 +83,13 @@ class FakeOpenAIServer:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
+
+    def _admit(self) -> bool:
+        with self._lock:
+            if self.hold_after is not None and self._admitted >= self.hold_after:
+                return False
+            self._admitted += 1
+            return True
 
     def _draw_fault(self) -> Optional[str]:
         with self._lock:
@@ -102,6 +113,8 @@ class FakeOpenAIServer:
                     self.stats.bodies.append(body)
             if self.latency:
                 await asyncio.sleep(self.latency)
+            while not self._admit():
+                await asyncio.sleep(0.05)
             rf = body.get("response_format") or {}
             if self.reject_json_schema and rf.get("type") == "json_schema":
                 return self._status(500, "1 validation error: Input should be 'text' or 'json_object'")
@@ -233,7 +246,9 @@ def user_text(body: Dict) -> str:
 def request_kind(body: Dict) -> str:
     """Which MindGYM step a request is, from the JSON keys its prompt asks for."""
     text = user_text(body)
-    for marker, kind in (('"background_document"', "background"), ('"sub_questions"', "seed_qa"),
+    if "background document" in text or "背景文档" in text:
+        return "background"
+    for marker, kind in (('"sub_questions"', "seed_qa"),
                          ('"multihop_question"', "multihop"), ('"depth"', "judge"), ('"verdicts"', "agree"),
                          ('"winner"', "pairwise"), ('{"answer"', "solve")):
         if marker in text:
@@ -273,7 +288,7 @@ class MindGymScript:
                "Her colleague Tomas Reyd arrived two years later and compared both figures with the "
                "archive, which listed a rule: every doubling must be reported to the council within "
                "three days. The council met only on Thursdays, so reports reached it late. ") * 2
-        return json.dumps({"background_document": doc.strip()})
+        return doc.strip()
 
     def _seed_qa(self, body):
         text = user_text(body)

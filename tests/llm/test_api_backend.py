@@ -1,0 +1,134 @@
+import json
+import logging
+
+import pytest
+
+from mindgym_ops.llm import LLM, ErrorKind
+from mindgym_ops.schemas import DepthBreadth
+from mindgym_ops.testing.server import FakeOpenAIServer, MindGymScript
+
+from helpers import SECRET
+
+JUDGE = [{"role": "user", "content": 'Rate it. Reply with JSON only: {"depth": <1-5>, ...}'}]
+
+
+def llm_for(srv, **params):
+    return LLM(backend="api", model="fake", model_params={"base_url": srv.base_url, "backoff_base": 0.01, **params})
+
+
+def test_concurrency_cap_is_respected_and_reached():
+    with FakeOpenAIServer(latency=0.1) as srv:
+        res = llm_for(srv, max_concurrency=8).chat_batch([JUDGE] * 40, schema=DepthBreadth, keys=list("x" * 40))
+        assert all(r.ok for r in res)
+        assert srv.stats.max_in_flight == 8
+        assert srv.stats.requests == 40
+
+
+def test_429_with_retry_after_then_success():
+    with FakeOpenAIServer(faults={"429": 1.0}, retry_after=0.2) as srv:
+        llm = llm_for(srv, max_retries=2)
+        res = llm.chat_batch([JUDGE], schema=DepthBreadth)[0]
+        assert not res.ok and res.error.kind == ErrorKind.TRANSPORT
+        assert srv.stats.by_status[429] == 3  # 1 try + 2 retries, then a typed error
+        srv.faults.clear()
+        assert llm.chat_batch([JUDGE], schema=DepthBreadth)[0].ok
+
+
+def test_retry_after_is_honoured():
+    import time
+
+    with FakeOpenAIServer(faults={"429": 1.0}, retry_after=0.5) as srv:
+        t = time.time()
+        llm_for(srv, max_retries=1).chat_batch([JUDGE], schema=DepthBreadth)
+        assert time.time() - t >= 0.5
+
+
+@pytest.mark.parametrize("fault", ["500", "503", "drop", "malformed_json"])
+def test_transient_faults_are_retried_and_bounded(fault):
+    with FakeOpenAIServer(faults={fault: 1.0}) as srv:
+        res = llm_for(srv, max_retries=3).chat_batch([JUDGE], schema=DepthBreadth)[0]
+        assert res.error.kind == ErrorKind.TRANSPORT
+        assert srv.stats.requests == 4
+
+
+def test_hung_request_times_out():
+    with FakeOpenAIServer(faults={"hang": 1.0}, hang_seconds=5) as srv:
+        res = llm_for(srv, max_retries=0, timeout=0.5).chat_batch([JUDGE], schema=DepthBreadth)[0]
+        assert res.error.kind == ErrorKind.TRANSPORT
+        assert "Timeout" in res.error.message
+
+
+def test_empty_choices_and_truncation_are_parse_retried():
+    with FakeOpenAIServer(faults={"empty_choices": 1.0}) as srv:
+        res = llm_for(srv).chat_batch([JUDGE], schema=DepthBreadth, try_num=3)[0]
+        assert res.error.kind == ErrorKind.EMPTY and res.attempts == 3 and srv.stats.requests == 3
+    with FakeOpenAIServer(faults={"truncate": 1.0}) as srv:
+        res = llm_for(srv).chat_batch([JUDGE], schema=DepthBreadth, try_num=2)[0]
+        assert res.error.kind == ErrorKind.TRUNCATED and res.attempts == 2
+
+
+def test_parse_retries_stop_at_first_valid_reply():
+    script = MindGymScript()
+    replies = iter(["not json", '{"depth": 7}', None])
+
+    def judge(body):
+        r = next(replies)
+        return r if r is not None else json.dumps({"depth": 3, "depth_reason": "a", "breadth": 2, "breadth_reason": "b"})
+
+    script.overrides["judge"] = judge
+    with FakeOpenAIServer(script) as srv:
+        res = llm_for(srv).chat_batch([JUDGE], schema=DepthBreadth, try_num=5)[0]
+        assert res.ok and res.attempts == 3 and srv.stats.requests == 3
+        assert res.usage.prompt_tokens > 0 and res.usage.completion_tokens > 0
+
+
+def test_structured_output_falls_back_from_json_schema():
+    with FakeOpenAIServer(reject_json_schema=True) as srv:
+        llm = llm_for(srv)
+        assert llm.chat_batch([JUDGE], schema=DepthBreadth)[0].ok
+        assert llm.backend.structured_mode == "json_object"
+        assert srv.stats.bodies[-1]["response_format"]["type"] == "json_object"
+        assert "schema" in srv.stats.bodies[-1]["response_format"]
+
+
+def test_json_schema_is_sent_when_accepted(server):
+    llm_for(server).chat_batch([JUDGE], schema=DepthBreadth)
+    rf = server.stats.bodies[-1]["response_format"]
+    assert rf["type"] == "json_schema" and rf["json_schema"]["schema"]["properties"]["depth"]["maximum"] == 5
+
+
+def test_env_overrides_backend_and_model(monkeypatch, server):
+    monkeypatch.setenv("MINDGYM_BACKEND", "api")
+    monkeypatch.setenv("MINDGYM_MODEL", "override-model")
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    llm = LLM(backend="local", model="qwen2.5-0.5b")
+    assert (llm.backend_name, llm.model) == ("api", "override-model")
+    llm.chat_batch([JUDGE], schema=DepthBreadth)
+    assert server.stats.bodies[-1]["model"] == "override-model"
+
+
+def test_bad_backend_and_try_num_fail_at_config_time():
+    with pytest.raises(ValueError, match=r"backend must be one of \['api', 'vllm', 'hf', 'local'\]"):
+        LLM(backend="openai")
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="try_num must be an integer >= 1"):
+            LLM(backend="local", try_num=bad)
+
+
+def test_api_key_never_reaches_logs(server, monkeypatch, caplog):
+    from loguru import logger
+
+    lines = []
+    sink = logger.add(lines.append, level="DEBUG")
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            with FakeOpenAIServer(reject_json_schema=True, faults={"500": 0.5}) as srv:
+                llm = llm_for(srv)
+                llm.chat_batch([JUDGE] * 4, schema=DepthBreadth, keys=["a", "b", "c", "d"])
+                assert SECRET not in json.dumps(llm.describe())
+    finally:
+        logger.remove(sink)
+    text = "".join(map(str, lines)) + caplog.text
+    assert text  # something was logged (the fallback line at least)
+    assert SECRET not in text

@@ -1,0 +1,63 @@
+import pytest
+
+from mindgym_ops.llm import ErrorKind, extract_json, parse_reply
+from mindgym_ops.schemas import TEXT_PRINCIPLES, DepthBreadth, MultiHop, seed_set_schema
+
+GOOD = '{"depth": 4, "depth_reason": "r1", "breadth": 2, "breadth_reason": "r2"}'
+
+
+@pytest.mark.parametrize("text", [
+    GOOD,
+    "```json\n" + GOOD + "\n```",
+    "Sure! Here is my rating:\n" + GOOD + "\nHope this helps.",
+    "```\n" + GOOD + "\n```",
+    "prefix {not json} then " + GOOD,
+])
+def test_tolerant_extraction_finds_the_object(text):
+    parsed, err = parse_reply(text, DepthBreadth)
+    assert err is None
+    assert (parsed.depth, parsed.breadth) == (4, 2)
+
+
+@pytest.mark.parametrize("text,finish,kind", [
+    ("", "stop", ErrorKind.EMPTY),
+    (None, "stop", ErrorKind.EMPTY),
+    ("I cannot rate this.", "stop", ErrorKind.PARSE),
+    ('{"depth": 4, "depth_reason": "r1", "breadth"', "length", ErrorKind.TRUNCATED),
+    ('{"depth": "deep", "depth_reason": "r", "breadth": 2, "breadth_reason": "r"}', "stop", ErrorKind.VALIDATION),
+    ('{"depth": 9, "depth_reason": "r", "breadth": 2, "breadth_reason": "r"}', "stop", ErrorKind.VALIDATION),
+    ('{"depth": 3, "depth_reason": "r"}', "stop", ErrorKind.VALIDATION),
+    ('[1, 2, 3]', "stop", ErrorKind.PARSE),
+])
+def test_bad_replies_become_typed_errors(text, finish, kind):
+    parsed, err = parse_reply(text, DepthBreadth, finish)
+    assert parsed is None
+    assert err.kind == kind
+
+
+def test_extract_json_rejects_prose():
+    with pytest.raises(Exception):
+        extract_json("no braces here")
+
+
+def test_seed_schema_enforces_allowed_principles():
+    schema = seed_set_schema(TEXT_PRINCIPLES, 5)
+    ok = '{"relationship_category": "Comparison", "sub_questions": [{"question": "Who is A?", "answer": "x"}, {"question": "Who is B?", "answer": "y"}]}'
+    assert parse_reply(ok, schema)[1] is None
+    bad = ok.replace("Comparison", "Causal Inference")
+    assert parse_reply(bad, schema)[1].kind == ErrorKind.VALIDATION
+    one = '{"relationship_category": "Temporal", "sub_questions": [{"question": "When was it?", "answer": "1900"}]}'
+    assert parse_reply(one, schema)[1].kind == ErrorKind.VALIDATION
+    assert schema.model_json_schema()["properties"]["relationship_category"]["enum"] == list(TEXT_PRINCIPLES)
+
+
+def test_multihop_thinking_must_not_state_the_answer():
+    answer = "The council hears of it on the following Thursday afternoon"
+    leak = {"thinking": "Step one, step two. " + answer + ".", "multihop_question": "When does the council hear?",
+            "multihop_answer": answer}
+    import json
+    assert parse_reply(json.dumps(leak), MultiHop)[1].kind == ErrorKind.VALIDATION
+    trailing = dict(leak, thinking="Find who measured, relate the days, apply the rule.\nFinal answer: Thursday")
+    parsed, err = parse_reply(json.dumps(trailing), MultiHop)
+    assert err is None
+    assert "Final answer" not in parsed.thinking and parsed.thinking.startswith("Find who measured")
