@@ -130,6 +130,13 @@ def load_config(path: str) -> CurriculumConfig:
     raw_stages = raw.get("stages")
     if not isinstance(raw_stages, list) or not raw_stages:
         raise ConfigError("`stages` must be a non-empty list")
+    for i, st in enumerate(raw_stages, 1):
+        bad = set(st or {}) - STAGE_FIELDS
+        if bad:
+            raise ConfigError(f"unknown field {sorted(bad)[0]!r} in stage {i}; allowed: {sorted(STAGE_FIELDS)}")
+        tuner = (st or {}).get("tuner_type", defaults["tuner_type"])
+        if tuner not in TUNERS:
+            raise ConfigError(f"stage {i}: tuner_type must be one of {list(TUNERS)}, got {tuner!r}")
     split = None
     if raw.get("data"):
         source = _resolve(base_dir, raw["data"])
@@ -140,13 +147,8 @@ def load_config(path: str) -> CurriculumConfig:
     stages = []
     for i, st in enumerate(raw_stages, 1):
         st = dict(st or {})
-        bad = set(st) - STAGE_FIELDS
-        if bad:
-            raise ConfigError(f"unknown field {sorted(bad)[0]!r} in stage {i}; allowed: {sorted(STAGE_FIELDS)}")
         params = {**defaults, **{k: v for k, v in st.items() if k not in ("name", "data", "extra_args")}}
         params.pop("extra_args", None)
-        if params["tuner_type"] not in TUNERS:
-            raise ConfigError(f"stage {i}: tuner_type must be one of {list(TUNERS)}, got {params['tuner_type']!r}")
         if st.get("data"):
             data = _resolve(base_dir, st["data"])
         elif split is not None:

@@ -196,10 +196,13 @@ class APIBackend(Backend):
         self.close()
 
     def close(self) -> None:
-        if getattr(self, "_client", None) is not None and self._pid == os.getpid():
+        loop, client = getattr(self, "_loop", None), getattr(self, "_client", None)
+        if client is not None and self._pid == os.getpid() and loop is not None and not loop.is_closed() \
+                and not loop.is_running():
+            coro = client.close()
             try:
-                self._loop.run_until_complete(self._client.close())
-                self._loop.close()
-            except Exception:
-                pass
+                loop.run_until_complete(coro)
+                loop.close()
+            except Exception:  # at interpreter exit the loop may already be unusable
+                coro.close()
         self._client = self._loop = self._pid = None

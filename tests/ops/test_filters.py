@@ -1,0 +1,112 @@
+"""Judge filters on small datasets with scripted judges and solvers."""
+
+import json
+
+import pytest
+from data_juicer.utils.constant import Fields
+
+from mindgym_ops.matching import match
+from mindgym_ops.ops.mindgym_depth_breadth_filter import MindgymDepthBreadthFilter
+from mindgym_ops.ops.mindgym_self_consistency_filter import MindgymSelfConsistencyFilter
+from mindgym_ops.testing.server import user_text
+
+
+def dataset(questions, answers=None):
+    n = len(questions)
+    answers = answers or ["The following Thursday"] * n
+    return {"multihop_question": questions, "multihop_answer": answers, "sub_questions": [[]] * n,
+            "mindgym_row_id": [f"r{i}" for i in range(n)], "images": [[]] * n, Fields.stats: [{} for _ in range(n)]}
+
+
+def run_filter(op, samples):
+    stats = op.compute_stats_batched(samples)[Fields.stats]
+    return stats, list(op.process_batched({Fields.stats: stats}))
+
+
+def test_depth_breadth_thresholds_in_both_directions(api_env, script, tmp_path):
+    scores = {"DEEPQ": (5, 4), "SHALLOWQ": (1, 4), "NARROWQ": (4, 1), "EDGEQ": (3, 2)}
+
+    def judge(body):
+        word = next(w for w in scores if w in user_text(body))
+        d, b = scores[word]
+        return json.dumps({"depth": d, "depth_reason": "x", "breadth": b, "breadth_reason": "y"})
+
+    script.overrides["judge"] = judge
+    op = MindgymDepthBreadthFilter(min_depth=3, min_breadth=2, backend="api", model="fake", work_dir=str(tmp_path))
+    stats, keep = run_filter(op, dataset([f"a {w} question?" for w in scores]))
+    assert [s["mindgym_depth"] for s in stats] == [5.0, 1.0, 4.0, 3.0]
+    assert keep == [True, False, False, True]  # bounds are inclusive
+    record = json.loads(stats[0]["mindgym_judge_record"])
+    assert record["depth_reason"] == "x" and "raw" in record
+    op_max = MindgymDepthBreadthFilter(min_depth=1, max_depth=4, min_breadth=1, max_breadth=3, backend="api",
+                                       model="fake", work_dir=str(tmp_path))
+    assert run_filter(op_max, dataset([f"a {w} question?" for w in scores]))[1] == [False, False, True, True]
+
+
+@pytest.mark.parametrize("policy,expected", [("keep", True), ("drop", False)])
+def test_on_judge_failure_decides_unscorable_rows(api_env, script, tmp_path, policy, expected):
+    script.overrides["judge"] = lambda body: "I refuse to rate this."
+    op = MindgymDepthBreadthFilter(on_judge_failure=policy, try_num=2, backend="api", model="fake",
+                                   work_dir=str(tmp_path))
+    stats, keep = run_filter(op, dataset(["q one?"]))
+    assert stats[0]["mindgym_depth"] == -1.0 and keep == [expected]
+    assert json.loads(stats[0]["mindgym_judge_record"])["error"]["kind"] == "parse"
+    assert api_env.stats.requests == 2  # try_num attempts, then a counted failure
+    totals = op.counters.totals()
+    assert totals["flagged" if expected else "dropped"] == {"mindgym_depth_judge_failed": 1}
+
+
+def test_bad_judge_config_fails_at_init():
+    with pytest.raises(ValueError, match=r"on_judge_failure must be one of \['keep', 'drop'\]"):
+        MindgymDepthBreadthFilter(on_judge_failure="maybe", backend="api", model="fake")
+    with pytest.raises(ValueError, match=r"language must be one of \['en', 'zh'\]"):
+        MindgymDepthBreadthFilter(language="fr", backend="api", model="fake")
+
+
+def test_self_consistency_band_with_a_scripted_solver(api_env, script, tmp_path):
+    right = {"ZEROQ": 0, "HALFQ": 2, "ALLQ": 4}
+    seen = {}
+
+    def solve(body):
+        word = next(w for w in right if w in user_text(body))
+        seen[word] = seen.get(word, 0) + 1
+        return json.dumps({"answer": "42 km" if seen[word] <= right[word] else "17 km"})
+
+    script.overrides["solve"] = solve
+    op = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path))
+    stats, keep = run_filter(op, dataset([f"{w}: how far?" for w in right], ["42 kilometres"] * 3))
+    assert [s["mindgym_solve_rate"] for s in stats] == [0.0, 0.5, 1.0]
+    assert keep == [False, True, False]  # solved at least once and not every time
+    rec = json.loads(stats[1]["mindgym_solve_record"])
+    assert rec["method"] == "rule" and len(rec["attempts"]) == 4
+    assert script.seen["agree"] == 0  # short numeric answers need no judge call
+    wide = MindgymSelfConsistencyFilter(k=4, min_solve_rate=0.0, max_solve_rate=1.0, backend="api", model="fake",
+                                        work_dir=str(tmp_path))
+    assert wide.in_band({"mindgym_solve_rate": 0.0}) and wide.in_band({"mindgym_solve_rate": 1.0})
+
+
+def test_long_answers_go_to_the_judge_in_one_call_per_row(api_env, script, tmp_path):
+    script.overrides["solve"] = lambda body: json.dumps({"answer": "It arrives on Thursday."})
+    script.overrides["agree"] = lambda body: json.dumps({"verdicts": [True, False, True, False]})
+    op = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path))
+    long_answer = "The following Thursday, because the report is due within three days and meetings are Thursdays."
+    stats, keep = run_filter(op, dataset(["when?", "when again?"], [long_answer] * 2))
+    assert [s["mindgym_solve_rate"] for s in stats] == [0.5, 0.5] and keep == [True, True]
+    assert script.seen["agree"] == 2 and script.seen["solve"] == 8
+    assert json.loads(stats[0]["mindgym_solve_record"])["method"] == "judge"
+
+
+@pytest.mark.parametrize("ref,cand,expected", [
+    ("42 km", "The distance is 42 kilometres.", True),
+    ("42 km", "about 41 km", False),
+    ("1,500 dollars", "$1500", True),
+    ("3.5 hours", "3.50 h", True),
+    ("B", "(B) because ...", True),
+    ("B", "The answer is B.", True),
+    ("(C)", "A", False),
+    ("Paris", "paris", True),
+    ("Paris", "the capital of France", None),
+    ("The following Thursday, because the report is due within three days of Friday", "Thursday", None),
+])
+def test_normalised_matcher(ref, cand, expected):
+    assert match(ref, cand) is expected

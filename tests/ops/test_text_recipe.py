@@ -1,0 +1,97 @@
+"""The text recipes through the real dj-process against the loopback server."""
+
+import json
+from collections import Counter
+
+import pyarrow.json as paj
+
+from helpers import SECRET, api_run_env, read_jsonl, recipe_copy, run_dj
+from mindgym_ops.schemas import CATEGORIES, TEXT_PRINCIPLES
+from mindgym_ops.testing.server import user_text
+
+RECORD_TYPES = {"background_document": str, "reasoning_category": str, "sub_questions": list,
+                "relationship_category": str, "multihop_question": str, "multihop_answer": str, "thinking": str,
+                "language": str, "query": str, "response": str}
+
+
+def solve_half(script):
+    """A scripted solver that is right on every other attempt (solve rate 2/4: inside the band)."""
+    calls = Counter()
+
+    def solve(body):
+        q = user_text(body)
+        calls[q] += 1
+        return json.dumps({"answer": "The following Thursday" if calls[q] % 2 else "Monday"})
+
+    def agree(body):
+        lines = [ln for ln in user_text(body).splitlines() if ln[:1].isdigit()]
+        return json.dumps({"verdicts": ["Thursday" in ln for ln in lines]})
+
+    script.overrides.update(solve=solve, agree=agree)
+
+
+def test_64_rows_from_scratch_cover_areas_principles_and_schema(tmp_path, server, script):
+    solve_half(script)
+    recipe = recipe_copy("mindgym_text.yaml", tmp_path, length=64, np=2)
+    done = run_dj(recipe, api_run_env(server))
+    assert done.returncode == 0, done.stderr[-4000:]
+    out = tmp_path / "out" / "result.jsonl"
+    rows = read_jsonl(out)
+    # the scripted multi-hop question embeds a per-row number, so dedup keeps distinct questions
+    assert len(rows) == 64
+    assert Counter(r["reasoning_category"] for r in rows) == {c: 8 for c in CATEGORIES}
+    assert {r["relationship_category"] for r in rows} <= set(TEXT_PRINCIPLES)
+    for r in rows:
+        for key, typ in RECORD_TYPES.items():
+            assert isinstance(r[key], typ) and r[key], (key, r.get(key))
+        assert r["query"] == r["multihop_question"] and r["response"] == r["multihop_answer"]
+        assert all(set(q) == {"question", "answer"} for q in r["sub_questions"])
+        meta = r["__dj__meta__"]
+        prov = json.loads(meta["mindgym_multihop"])
+        assert prov["backend"] == "api" and prov["model"] == "fake" and prov["row_id"] == r["mindgym_row_id"]
+        assert prov["templates"][0].startswith("multihop_qa@") and prov["usage"]["prompt_tokens"] > 0
+    table = paj.read_json(out)  # stable types: Arrow reads the whole file with one schema
+    assert table.num_rows == 64
+    assert str(table.schema.field("sub_questions").type) == "list<item: struct<answer: string, question: string>>"
+    stats = read_jsonl(tmp_path / "out" / "result_stats.jsonl")
+    assert all(1 <= s["__dj__stats__"]["mindgym_depth"] <= 5 for s in stats)
+    assert all(s["__dj__stats__"]["mindgym_solve_rate"] == 0.5 for s in stats)
+    # the secret never lands in outputs, caches or the work dir
+    for f in tmp_path.rglob("*"):
+        if f.is_file():
+            assert SECRET.encode() not in f.read_bytes(), f
+    assert SECRET not in done.stdout + done.stderr
+    # per-op summary lines and the request count: 9 calls per record (bg, seed, multihop, judge, 4 solves, agree)
+    assert "mindgym_seed_qa_mapper: 64 rows in, kept 64, dropped 0" in done.stderr
+    assert server.stats.requests == 64 * 9
+
+
+def test_zh_recipe_sends_chinese_prompts(tmp_path, server, script):
+    solve_half(script)
+    recipe = recipe_copy("mindgym_text_zh.yaml", tmp_path, length=8)
+    done = run_dj(recipe, api_run_env(server))
+    assert done.returncode == 0, done.stderr[-4000:]
+    rows = read_jsonl(tmp_path / "out" / "result.jsonl")
+    assert len(rows) == 8 and all(r["language"] == "zh" for r in rows)
+    users = [user_text(b) for b in server.stats.bodies]
+    assert users and all(any("\u4e00" <= ch <= "\u9fff" for ch in u) for u in users)
+    assert any("背景文档" in u for u in users) and any("单跳问题" in u for u in users)
+
+
+def test_ops_mix_with_data_juicer_builtins_in_one_call(tmp_path, server, script):
+    solve_half(script)
+    recipe = recipe_copy("mindgym_from_corpus.yaml", tmp_path)
+    import yaml
+
+    cfg = yaml.safe_load(recipe.read_text())
+    cfg["process"].insert(0, {"text_length_filter": {"min_len": 300}})
+    cfg["process"].insert(4, {"document_minhash_deduplicator": {"text_key": "query", "tokenization": "space"}})
+    recipe.write_text(yaml.safe_dump(cfg))
+    done = run_dj(recipe, api_run_env(server))
+    assert done.returncode == 0, done.stderr[-4000:]
+    rows = read_jsonl(tmp_path / "out" / "result.jsonl")
+    assert rows and all(len(r["text"]) >= 300 for r in rows)
+    # corpus mode: the background is the row's own text, no model call for it
+    assert all(r["background_document"] == r["text"] for r in rows)
+    assert all(json.loads(r["__dj__meta__"]["mindgym_background"])["mode"] == "corpus" for r in rows)
+    assert server.stats.requests == len(rows) * 8 + 0  # no background requests

@@ -1,0 +1,99 @@
+import json
+import shlex
+
+import pytest
+import yaml
+
+from helpers import ROOT
+from mindgym_train.config import ConfigError, load_config
+from mindgym_train.launcher import build_export_argv, build_sft_argv, main, plan
+
+GOLDEN_STAGE1 = (
+    "swift sft --model Qwen/Qwen2.5-VL-7B-Instruct --model_type qwen2_5_vl --template qwen2_5_vl "
+    "--dataset {data}/stage1.jsonl --output_dir {out}/01_q_thinking_to_answer --add_version false "
+    "--report_to none --system 'You are a helpful assistant.' --freeze_aligner true --freeze_vit true "
+    "--gradient_accumulation_steps 2 --learning_rate 1e-05 --logging_steps 5 --lora_alpha 32 --lora_rank 8 "
+    "--max_length 4096 --num_train_epochs 1 --per_device_train_batch_size 1 --save_steps 60 --seed 42 "
+    "--target_modules all-linear --torch_dtype bfloat16 --tuner_type lora --warmup_ratio 0.05 --deepspeed zero3")
+
+
+def curriculum_rows(n=8, stages=(1, 2, 3, 4)):
+    for i in range(n):
+        for s in stages:
+            yield {"messages": [{"role": "user", "content": f"Question {i}?"},
+                                {"role": "assistant", "content": f"Answer: {i}"}],
+                   "curriculum_stage": s, "images": [], "query": "q"}
+
+
+def paper_config(tmp_path, **changes):
+    cfg = yaml.safe_load((ROOT / "configs" / "curriculum_qwen2_5_vl_7b.yaml").read_text())
+    data = tmp_path / "curriculum.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in curriculum_rows()))
+    cfg.update({"data": str(data), "output_dir": str(tmp_path / "run"), **changes})
+    path = tmp_path / "paper.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_golden_argv_for_the_paper_config(tmp_path):
+    path = paper_config(tmp_path)
+    cfg = load_config(str(path))
+    argv = build_sft_argv(cfg, cfg.stages[0], cfg.base_model)
+    expected = GOLDEN_STAGE1.replace("freeze_aligner true", "freeze_aligner false").format(
+        data=tmp_path / "run" / "data", out=tmp_path / "run")
+    assert shlex.join(argv) == expected
+    assert cfg.env["NPROC_PER_NODE"] == "4"
+    assert build_export_argv(cfg, "/x/checkpoint-12") == ["swift", "export", "--adapters", "/x/checkpoint-12",
+                                                          "--merge_lora", "true"]
+    # the split step writes one ms-swift file per stage with only messages (+ images)
+    first = json.loads((tmp_path / "run" / "data" / "stage3.jsonl").read_text().splitlines()[0])
+    assert set(first) == {"messages"}
+
+
+def test_dry_run_prints_every_command_in_order(tmp_path, capsys):
+    main(["--config", str(paper_config(tmp_path)), "--dry-run"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [ln.split()[1] for ln in lines] == ["sft", "export"] * 4
+    assert "--model '<q_thinking_to_answer output>'" in lines[2]  # stage 2 starts from stage 1's merged model
+    assert all(ln.startswith("swift ") for ln in lines)
+
+
+def test_plan_resumes_an_interrupted_stage(tmp_path):
+    cfg = load_config(str(paper_config(tmp_path)))
+    ckpt = tmp_path / "run" / "01_q_thinking_to_answer" / "checkpoint-3"
+    ckpt.mkdir(parents=True)
+    (ckpt / "trainer_state.json").write_text("{}")
+    steps = plan(cfg, {"stages": {}})
+    argv = steps[0]["argv"]
+    assert argv[argv.index("--resume_from_checkpoint") + 1] == str(ckpt)
+    assert "--resume_from_checkpoint" not in steps[2]["argv"]
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"data": "/no/such/file.jsonl"}, "data file not found: /no/such/file.jsonl"),
+    ({"base_model": "./missing-model"}, "base_model path does not exist"),
+    ({"stages": [{"name": "a", "lr": 1}]}, "unknown field 'lr' in stage 1"),
+    ({"stages": []}, "`stages` must be a non-empty list"),
+    ({"learning_rate": 1}, "unknown config field 'learning_rate'"),
+    ({"stages": [{"name": "a", "tuner_type": "qlora"}]}, "tuner_type must be one of ['lora', 'full']"),
+])
+def test_bad_configs_fail_before_anything_runs_with_one_line(tmp_path, change, message, capsys):
+    path = paper_config(tmp_path, **change)
+    with pytest.raises(ConfigError) as e:
+        load_config(str(path))
+    assert message in str(e.value) and "\n" not in str(e.value)
+    with pytest.raises(SystemExit) as ex:
+        main(["--config", str(path)])
+    assert message in str(ex.value)
+    assert not (tmp_path / "run" / "01_q_thinking_to_answer").exists()
+
+
+def test_stage_with_empty_data_is_refused(tmp_path):
+    path = paper_config(tmp_path)
+    cfg = yaml.safe_load(path.read_text())
+    data = tmp_path / "three_stages.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in curriculum_rows(stages=(1, 2, 3))))
+    cfg["data"] = str(data)
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ConfigError, match="stage 4 data is empty"):
+        load_config(str(path))
