@@ -131,7 +131,8 @@ class FakeOpenAIServer:
             if fault == "drop":
                 request.transport.close()
                 raise ConnectionResetError("injected drop")
-            text = self.responder(body)
+            # a real server samples: identical prompts on different rows get different replies
+            text = self.responder({**body, "_request_id": request.headers.get("X-MindGYM-Request", "")})
             finish = "stop"
             if fault == "truncate":
                 text, finish = text[: max(1, len(text) // 3)], "length"
@@ -228,6 +229,16 @@ def _loads(text: str) -> Dict[str, Any]:
         return {"value": text}
 
 
+def _word(n: int) -> str:
+    """A distinct letters-only name per number (dedup that ignores digits still sees them apart)."""
+    letters = ""
+    n += 26 * 27
+    while n:
+        n, r = divmod(n, 26)
+        letters += "abcdefghijklmnopqrstuvwxyz"[r]
+    return letters.capitalize()
+
+
 def prompt_text(body: Dict) -> str:
     parts = []
     for m in body.get("messages", []):
@@ -276,7 +287,8 @@ class MindGymScript:
     def _h(body: Dict) -> int:
         import zlib
 
-        return zlib.crc32(json.dumps(body.get("messages"), sort_keys=True).encode()) & 0xFFFF
+        seed = json.dumps([body.get("messages"), body.get("_request_id", "")], sort_keys=True)
+        return zlib.crc32(seed.encode()) % 1_000_003
 
     def _background(self, body):
         text = user_text(body)
@@ -306,7 +318,7 @@ class MindGymScript:
         return json.dumps({
             "thinking": "First identify who measured on Monday, then relate Friday's figure to Monday's, "
                         "then apply the reporting rule to the council's meeting day.",
-            "multihop_question": f"The person who measured on Monday doubled the figure by Friday (case {n}); "
+            "multihop_question": f"The person who measured on Monday in {_word(n)} doubled the figure by Friday; "
                                  "given the three-day reporting rule and Thursday meetings, when does the council "
                                  "first hear of it?",
             "multihop_answer": "The following Thursday, because the report is due within three days of Friday "

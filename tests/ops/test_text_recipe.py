@@ -5,7 +5,7 @@ from collections import Counter
 
 import pyarrow.json as paj
 
-from helpers import SECRET, api_run_env, read_jsonl, recipe_copy, run_dj
+from helpers import ROOT, SECRET, api_run_env, read_jsonl, recipe_copy, run_dj
 from mindgym_ops.schemas import CATEGORIES, TEXT_PRINCIPLES
 from mindgym_ops.testing.server import user_text
 
@@ -52,7 +52,7 @@ def test_64_rows_from_scratch_cover_areas_principles_and_schema(tmp_path, server
         assert prov["templates"][0].startswith("multihop_qa@") and prov["usage"]["prompt_tokens"] > 0
     table = paj.read_json(out)  # stable types: Arrow reads the whole file with one schema
     assert table.num_rows == 64
-    assert str(table.schema.field("sub_questions").type) == "list<item: struct<answer: string, question: string>>"
+    assert str(table.schema.field("sub_questions").type) == "list<item: struct<question: string, answer: string>>"
     stats = read_jsonl(tmp_path / "out" / "result_stats.jsonl")
     assert all(1 <= s["__dj__stats__"]["mindgym_depth"] <= 5 for s in stats)
     assert all(s["__dj__stats__"]["mindgym_solve_rate"] == 0.5 for s in stats)
@@ -94,4 +94,7 @@ def test_ops_mix_with_data_juicer_builtins_in_one_call(tmp_path, server, script)
     # corpus mode: the background is the row's own text, no model call for it
     assert all(r["background_document"] == r["text"] for r in rows)
     assert all(json.loads(r["__dj__meta__"]["mindgym_background"])["mode"] == "corpus" for r in rows)
-    assert server.stats.requests == len(rows) * 8 + 0  # no background requests
+    corpus = read_jsonl(ROOT / "mindgym_ops" / "data" / "sample_corpus.jsonl")
+    long_enough = sum(len(r["text"]) >= 300 for r in corpus)
+    assert 0 < long_enough < len(corpus)  # the built-in filter really removed rows
+    assert script.seen["background"] == 0 and script.seen["seed_qa"] == long_enough
