@@ -18,6 +18,7 @@ CORE = [
     "pillow>=10",
     "pyarrow>=16",
     "matplotlib>=3.8",  # dj-analyze plots; Data-Juicer would install it at run time otherwise
+    "wordcloud>=1.9",  # dj-analyze draws word clouds of string stats (our judge records)
     # Data-Juicer imports these without declaring them and would pip-install them at run time
     "aiohttp>=3.9",
     "openai>=1.60",
