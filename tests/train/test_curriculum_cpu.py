@@ -82,7 +82,7 @@ def test_four_lora_stages_chain_and_resume_after_a_kill(tmp_path):
     assert "[q_thinking_to_answer] done earlier" in log
     assert f"resuming from {stage2 / 'checkpoint-1'}" in log
     assert log.count("swift sft --model") == 3
-    final = log.strip().splitlines()[-1]
+    final = done.stdout.strip().splitlines()[-1]
     assert final.startswith("final model: ") and final.endswith("-merged")
 
     state = json.loads((run / "curriculum_state.json").read_text())
@@ -132,4 +132,4 @@ def test_image_stage_on_tiny_qwen25_vl_expands_image_tokens(tmp_path):
     assert done.returncode == 0, log[-4000:]
     assert "--freeze_aligner false" in log
     assert "[151655 * " in log  # the training log shows <|image_pad|> expanded to the image's patch count
-    assert log.strip().splitlines()[-1].endswith("-merged")
+    assert done.stdout.strip().splitlines()[-1].endswith("-merged")
