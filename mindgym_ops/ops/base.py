@@ -18,7 +18,7 @@ from ..llm import LLM, ChatResult, LLMError
 from ..llm.base import Conversation
 from ..prompts import Template, load_templates
 from ..schemas import LANGUAGES, ON_FAILURE, check_choice
-from .counters import OpCounters, summary_line
+from .counters import OpCounters, pipeline_tokens, summary_line
 
 ROW_ID = "mindgym_row_id"
 FAILURE_KEY = "mindgym_failure"  # meta key: "" on good rows, "<op>:<reason>" on flagged rows
@@ -107,6 +107,10 @@ class LLMOpMixin:
     def log_summary(self) -> Dict:
         totals = self.counters.totals()
         logger.info(summary_line(totals))
+        spent = pipeline_tokens(self.counters.dir)
+        if totals["kept"]:
+            logger.info(f"{self._name}: pipeline so far {spent} tokens over {totals['kept']} surviving rows = "
+                        f"{spent / totals['kept']:.0f} tokens per accepted record")
         return totals
 
     @staticmethod

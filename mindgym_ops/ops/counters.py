@@ -74,6 +74,16 @@ class OpCounters:
         return total
 
 
+def pipeline_tokens(counts_dir: str) -> int:
+    """Tokens spent so far by every MindGYM op of this run (all files in the counts folder)."""
+    total = 0
+    for path in glob.glob(os.path.join(counts_dir, "*.json")):
+        with open(path) as f:
+            u = json.load(f)["usage"]
+        total += u.get("prompt_tokens", 0) + u.get("completion_tokens", 0)
+    return total
+
+
 def summary_line(t: Dict) -> str:
     dropped = ", ".join(f"{k}: {v}" for k, v in sorted(t["dropped"].items())) or "none"
     flagged = ", ".join(f"{k}: {v}" for k, v in sorted(t["flagged"].items()))

@@ -301,8 +301,10 @@ class MindGymScript:
     """Deterministic, valid replies for every MindGYM prompt; tests override single kinds with
     `script.overrides[kind] = fn(body) -> str`."""
 
-    def __init__(self, depth: int = 4, breadth: int = 3):
+    def __init__(self, depth: int = 4, breadth: int = 3, solve_every: int = 1):
         self.depth, self.breadth = depth, breadth
+        self.solve_every = solve_every  # the solver is right on every n-th attempt at a question
+        self._attempts: Counter = Counter()
         self.overrides: Dict[str, Callable[[Dict], str]] = {}
         self.seen: Counter = Counter()
 
@@ -359,11 +361,14 @@ class MindGymScript:
                            "breadth": self.breadth, "breadth_reason": "dates, quantities and rules"})
 
     def _solve(self, body):
-        return json.dumps({"answer": "The following Thursday"})
+        q = user_text(body)
+        self._attempts[q] += 1
+        right = self._attempts[q] % self.solve_every == 0
+        return json.dumps({"answer": "The following Thursday" if right else "Monday"})
 
     def _agree(self, body):
-        n = user_text(body).count("\n") and len([ln for ln in user_text(body).splitlines() if ln[:1].isdigit()])
-        return json.dumps({"verdicts": [True] * max(1, n)})
+        lines = [ln for ln in user_text(body).splitlines() if ln[:1].isdigit()]
+        return json.dumps({"verdicts": ["Thursday" in ln for ln in lines] or [True]})
 
     def _dj_analysis(self, body):
         dims = ("linguistic_complexity", "conceptual_depth", "prior_knowledge", "step_complexity", "ambiguity",
@@ -389,11 +394,12 @@ def main(argv=None) -> None:
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--depth", type=int, default=4)
     ap.add_argument("--breadth", type=int, default=3)
+    ap.add_argument("--solve-every", type=int, default=1, help="the solver is right on every n-th attempt")
     ap.add_argument("--fault", action="append", default=[], help="kind=probability")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
     faults = {k: float(v) for k, v in (f.split("=") for f in a.fault)}
-    srv = FakeOpenAIServer(MindGymScript(a.depth, a.breadth), latency=a.latency, faults=faults, seed=a.seed,
+    srv = FakeOpenAIServer(MindGymScript(a.depth, a.breadth, a.solve_every), latency=a.latency, faults=faults, seed=a.seed,
                            keep_bodies=False).start()
     print(srv.base_url, flush=True)
     try:

@@ -110,3 +110,25 @@ def test_long_answers_go_to_the_judge_in_one_call_per_row(api_env, script, tmp_p
 ])
 def test_normalised_matcher(ref, cand, expected):
     assert match(ref, cand) is expected
+
+
+def test_image_records_send_the_image_to_the_judge(api_env, tmp_path):
+    import base64
+    import io
+
+    from PIL import Image
+
+    path = tmp_path / "chart.png"
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(path)
+    samples = dataset(["Which bar is tallest?", "A text-only question?"])
+    samples["images"] = [[str(path)], []]
+    op = MindgymDepthBreadthFilter(backend="api", model="fake", work_dir=str(tmp_path))
+    run_filter(op, samples)
+    bodies = {("image" if any(isinstance(m["content"], list) for m in b["messages"]) else "text"): b
+              for b in api_env.stats.bodies}
+    assert set(bodies) == {"image", "text"}
+    part = next(p for m in bodies["image"]["messages"] if isinstance(m["content"], list)
+                for p in m["content"] if p["type"] == "image_url")
+    data = base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.size == (40, 30) and im.convert("RGB").getpixel((5, 5)) == (200, 10, 10)
