@@ -56,6 +56,7 @@ class APIBackend(Backend):
         self.backoff_base = float(p.get("backoff_base", 0.5))
         self.backoff_max = float(p.get("backoff_max", 30.0))
         self.max_image_pixels = int(p.get("max_image_pixels", 1024 * 1024))
+        self.max_image_bytes = int(p.get("max_image_bytes", 20 * 1024 * 1024))
         mode = p.get("structured_output", "json_schema")
         if mode not in STRUCTURED_MODES:
             raise ValueError(f"model_params.structured_output must be one of {list(STRUCTURED_MODES)}, got {mode!r}")
@@ -95,7 +96,7 @@ class APIBackend(Backend):
                 parts = []
                 for part in c:
                     if part.get("type") == "image":
-                        url = image_data_uri(part["image"], self.max_image_pixels)
+                        url = image_data_uri(part["image"], self.max_image_pixels, self.max_image_bytes)
                         parts.append({"type": "image_url", "image_url": {"url": url}})
                     else:
                         parts.append({"type": "text", "text": part.get("text", "")})

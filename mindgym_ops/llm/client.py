@@ -25,6 +25,17 @@ SECRET_PARAMS = ("api_key",)
 RETRYABLE = (ErrorKind.EMPTY, ErrorKind.PARSE, ErrorKind.VALIDATION, ErrorKind.TRUNCATED)
 
 
+def grammar_safe(schema: Any) -> Any:
+    """The JSON schema without string length limits. Pydantic still enforces them on the reply;
+    sent to a grammar engine, a maxLength of 2000 becomes a 2000-fold repetition rule that
+    llama.cpp refuses (and aborts the process on)."""
+    if isinstance(schema, dict):
+        return {k: grammar_safe(v) for k, v in schema.items() if k not in ("minLength", "maxLength")}
+    if isinstance(schema, list):
+        return [grammar_safe(v) for v in schema]
+    return schema
+
+
 def resolve_backend_and_model(backend: Optional[str], model: Optional[str]) -> "tuple[str, str]":
     """Apply the env overrides and validate; errors name the field and the allowed values."""
     backend = os.environ.get("MINDGYM_BACKEND") or backend or DEFAULT_BACKEND
@@ -98,7 +109,7 @@ class LLM:
         keys = list(keys) if keys is not None else [""] * n
         sp = {**self.sampling, **(sampling or {})}
         structured = isinstance(schema, type) and issubclass(schema, BaseModel)
-        schema_json = schema.model_json_schema() if structured else None
+        schema_json = grammar_safe(schema.model_json_schema()) if structured else None
         schema_name = schema.__name__ if schema is not None else ""
         results = [ChatResult() for _ in range(n)]
         pending = list(range(n))
@@ -124,6 +135,8 @@ class LLM:
                                            [cache_keys[i] for i in todo])
             self.requests += len(todo)
             replies.update(zip(todo, fresh))
+            for i in todo:
+                results[i].sent += 1
             for i in pending:
                 reply, res = replies[i], results[i]
                 res.attempts += 1

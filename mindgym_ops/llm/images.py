@@ -16,23 +16,24 @@ def open_image(path: str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
     from PIL import Image
 
     if not isinstance(path, str) or not path:
-        raise LLMError(ErrorKind.INPUT, f"image path must be a non-empty string, got {path!r}")
+        raise LLMError(ErrorKind.IMAGE, f"image path must be a non-empty string, got {path!r}")
     if not os.path.isfile(path):
-        raise LLMError(ErrorKind.INPUT, f"image not found: {path}")
+        raise LLMError(ErrorKind.IMAGE, f"image not found: {path}")
     size = os.path.getsize(path)
     if size > max_file_bytes:
-        raise LLMError(ErrorKind.INPUT, f"image over the size cap ({size} > {max_file_bytes} bytes): {path}")
+        raise LLMError(ErrorKind.IMAGE, f"image over the size cap ({size} > {max_file_bytes} bytes): {path}")
     try:
         with Image.open(path) as im:
             im.load()
             return im.convert("RGB")
     except Exception as e:  # PIL raises many types for corrupt files
-        raise LLMError(ErrorKind.INPUT, f"unreadable image {path}: {type(e).__name__}") from None
+        raise LLMError(ErrorKind.IMAGE, f"unreadable image {path}: {type(e).__name__}") from None
 
 
-def image_data_uri(path: str, max_pixels: Optional[int] = DEFAULT_MAX_PIXELS) -> str:
+def image_data_uri(path: str, max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
+                   max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
     """A base64 PNG data URI, resized (aspect kept) when over the pixel budget."""
-    im = open_image(path)
+    im = open_image(path, max_file_bytes)
     if max_pixels and im.width * im.height > max_pixels:
         scale = (max_pixels / float(im.width * im.height)) ** 0.5
         im = im.resize((max(1, int(im.width * scale)), max(1, int(im.height * scale))))

@@ -13,7 +13,8 @@ class ErrorKind(str, Enum):
     TRUNCATED = "truncated"  # the reply was cut at max_tokens and does not parse
     PARSE = "parse"  # no JSON object could be extracted from the reply
     VALIDATION = "validation"  # JSON found, but it does not match the schema
-    INPUT = "input"  # the row itself is unusable (missing image, empty text, ...)
+    INPUT = "input"  # the row itself is unusable (empty text, wrong type, prompt too long, ...)
+    IMAGE = "image"  # an image is missing, unreadable, corrupt, over the size cap or outside image_root
 
 
 class LLMError(Exception):
@@ -76,7 +77,8 @@ class ChatResult:
     usage: Usage = field(default_factory=Usage)
     finish_reason: Optional[str] = None
     attempts: int = 0
-    cached: bool = False
+    cached: bool = False  # at least one attempt was answered from the request cache
+    sent: int = 0  # attempts actually sent to the model (the others came from the cache)
 
     @property
     def ok(self) -> bool:

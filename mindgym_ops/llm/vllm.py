@@ -29,6 +29,7 @@ class VLLMBackend(Backend):
     def __init__(self, model: str, model_params: Dict[str, Any]):
         super().__init__(model, model_params)
         self.max_image_pixels = int(self.model_params.pop("max_image_pixels", 1024 * 1024))
+        self.max_image_bytes = int(self.model_params.pop("max_image_bytes", 20 * 1024 * 1024))
         self._llm = None
         self._pid: Optional[int] = None
 
@@ -52,7 +53,7 @@ class VLLMBackend(Backend):
         for m in conv:
             c = m.get("content")
             if isinstance(c, list):
-                c = [{"type": "image_url", "image_url": {"url": image_data_uri(p["image"], self.max_image_pixels)}}
+                c = [{"type": "image_url", "image_url": {"url": image_data_uri(p["image"], self.max_image_pixels, self.max_image_bytes)}}
                      if p.get("type") == "image" else {"type": "text", "text": p.get("text", "")} for p in c]
             out.append({"role": m["role"], "content": c})
         return out

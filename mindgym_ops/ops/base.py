@@ -6,6 +6,7 @@ batch, and hand each result to `self.fail` or write the fields. Nothing here bra
 import copy
 import hashlib
 import json
+import os
 import uuid
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Type
 
@@ -14,7 +15,7 @@ from data_juicer.utils.constant import Fields
 from loguru import logger
 from pydantic import BaseModel
 
-from ..llm import LLM, ChatResult, LLMError
+from ..llm import LLM, ChatResult, ErrorKind, LLMError
 from ..llm.base import Conversation
 from ..prompts import Template, load_templates
 from ..schemas import LANGUAGES, ON_FAILURE, check_choice
@@ -84,6 +85,19 @@ class LLMOpMixin:
         self._instance_id = uuid.uuid4().hex[:8]
         self.counters = OpCounters(self._name, self._instance_id, getattr(self, "work_dir", None))
 
+    def checked_images(self, row: Dict[str, Any]) -> List[str]:
+        """The row's image paths, refusing any outside `image_root` (default: the working directory)
+        unless `allow_external_images`; problems are typed IMAGE errors (a counted per-row reason)."""
+        paths = row.get(self.image_key) or []
+        root = os.path.realpath(getattr(self, "image_root", None) or os.getcwd())
+        for p in paths:
+            if not isinstance(p, str) or not p:
+                raise LLMError(ErrorKind.IMAGE, f"image path must be a non-empty string, got {p!r}")
+            real = os.path.realpath(p)
+            if not getattr(self, "allow_external_images", False) and os.path.commonpath([real, root]) != root:
+                raise LLMError(ErrorKind.IMAGE, f"image outside image_root {root}: {p}")
+        return list(paths)
+
     # provenance ---------------------------------------------------------------------------
 
     def provenance(self, template_names: Iterable[str], result_usage: Dict[str, int], row_id: str,
@@ -98,8 +112,8 @@ class LLMOpMixin:
     def account(self, results: Iterable[ChatResult]) -> None:
         for r in results:
             self.counters.usage.add(r.usage)
-            self.counters.requests += r.attempts - (1 if r.cached else 0)
-            self.counters.cache_hits += 1 if r.cached else 0
+            self.counters.requests += r.sent
+            self.counters.cache_hits += r.attempts - r.sent
 
     def end_batch(self) -> None:
         self.counters.flush()

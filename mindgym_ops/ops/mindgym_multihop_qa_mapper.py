@@ -36,6 +36,8 @@ class MindgymMultihopQaMapper(GenerationMapper):
         combine: str = "within_row",
         pair_by: str = "auto",
         min_pair_similarity: float = 0.05,
+        image_root: Optional[str] = None,
+        allow_external_images: bool = False,
         backend: Optional[str] = None,
         model: Optional[str] = None,
         model_params: Optional[Dict] = None,
@@ -55,6 +57,8 @@ class MindgymMultihopQaMapper(GenerationMapper):
         :param combine: within_row (the paper) or across_rows (bridge two rows of a batch).
         :param pair_by: across_rows similarity: auto, embedding or lexical.
         :param min_pair_similarity: rows less similar than this are not paired (they combine alone).
+        :param image_root: image rows: images must lie inside this folder (default: the working directory).
+        :param allow_external_images: accept image paths outside image_root.
         :param backend: api, vllm, hf or local (env MINDGYM_BACKEND overrides).
         :param model: model name or path (env MINDGYM_MODEL overrides).
         :param model_params: backend parameters.
@@ -73,6 +77,7 @@ class MindgymMultihopQaMapper(GenerationMapper):
         similarity([], pair_by)  # validates pair_by now, at config time
         self.min_pair_similarity = min_pair_similarity
         self.use_thinking = thinking_protocol
+        self.image_root, self.allow_external_images = image_root, allow_external_images
         self.init_llm(backend=backend, model=model, model_params=model_params, sampling_params=sampling_params,
                       try_num=try_num, cache_dir=cache_dir, language=language, on_failure=on_failure,
                       prompt_templates=prompt_templates,
@@ -111,7 +116,7 @@ class MindgymMultihopQaMapper(GenerationMapper):
         cross = row.get(SOURCES)
         sources = cross["sources"] if cross else [self._source(row)]
         prompt = self.templates["multihop_qa"].render(sources=sources)
-        images = row.get(self.image_key) or []
+        images = self.checked_images(row)
         content = [{"type": "image", "image": p} for p in images] + [{"type": "text", "text": prompt}] if images else prompt
         names = ["multihop_qa"] + (["thinking_protocol"] if self.use_thinking else [])
         return self.system_messages() + [{"role": "user", "content": content}], MultiHop, names

@@ -33,6 +33,8 @@ class MindgymSeedQaMapper(GenerationMapper):
         question_key: str = "question",
         answer_key: str = "answer",
         explanation_key: str = "explanation",
+        image_root: Optional[str] = None,
+        allow_external_images: bool = False,
         backend: Optional[str] = None,
         model: Optional[str] = None,
         model_params: Optional[Dict] = None,
@@ -55,6 +57,8 @@ class MindgymSeedQaMapper(GenerationMapper):
         :param question_key: image rows: field holding the original question.
         :param answer_key: image rows: field holding the original answer.
         :param explanation_key: image rows: field holding the explanation (optional per row).
+        :param image_root: image rows: images must lie inside this folder (default: the working directory).
+        :param allow_external_images: accept image paths outside image_root.
         :param backend: api, vllm, hf or local (env MINDGYM_BACKEND overrides).
         :param model: model name or path (env MINDGYM_MODEL overrides).
         :param model_params: backend parameters.
@@ -75,6 +79,7 @@ class MindgymSeedQaMapper(GenerationMapper):
             check_choices("image_principles", image_principles or list(IMAGE_PRINCIPLES), IMAGE_PRINCIPLES))
         self.question_key, self.answer_key, self.explanation_key = question_key, answer_key, explanation_key
         self.use_thinking = thinking_protocol
+        self.image_root, self.allow_external_images = image_root, allow_external_images
         shared = ("max_seeds", "principles", "principle_help")
         self.init_llm(backend=backend, model=model, model_params=model_params, sampling_params=sampling_params,
                       try_num=try_num, cache_dir=cache_dir, language=language, on_failure=on_failure,
@@ -84,7 +89,7 @@ class MindgymSeedQaMapper(GenerationMapper):
                                  "thinking_protocol": ()})
 
     def prepare(self, row):
-        images = row.get(self.image_key) or []
+        images = self.checked_images(row)
         names = ["thinking_protocol"] if self.use_thinking else []
         if images:
             question = row.get(self.question_key)

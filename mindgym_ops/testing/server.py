@@ -334,23 +334,37 @@ class MindGymScript:
                "three days. The council met only on Thursdays, so reports reached it late. ") * 2
         return doc.strip()
 
+    @staticmethod
+    def _snippet(text: str) -> str:
+        """What identifies the source row: its original question (image rows) or document start."""
+        lines = text.splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith(("Question: ", "问题：")):
+                return line.split(" ", 1)[-1].split("：", 1)[-1][:40]
+            if line.strip() in ("<document>",) and i + 1 < len(lines):
+                return lines[i + 1][:40]
+        return ""
+
     def _seed_qa(self, body):
         text = user_text(body)
+        about = self._snippet(text)
         allowed = [line.split(":")[0].split("\uff1a")[0].strip("- ").strip()
                    for line in text.splitlines() if line.startswith("- ")]
         allowed = [a for a in allowed if a] or ["Bridging"]
         principle = allowed[self._h(body) % len(allowed)]
         return json.dumps({"relationship_category": principle, "sub_questions": [
-            {"question": "Who measured the units on Monday?", "answer": "Mara Quist"},
+            {"question": f"Who measured the units on Monday [{about}]?", "answer": "Mara Quist"},
             {"question": "How many units were measured on Friday relative to Monday?", "answer": "twice as many"},
             {"question": "On which day did the council meet?", "answer": "Thursday"}]})
 
     def _multihop(self, body):
         n = self._h(body)
+        text = user_text(body)
+        about = text.split("[", 1)[1].split("]", 1)[0] if "[" in text and "]" in text else ""
         return json.dumps({
             "thinking": "First identify who measured on Monday, then relate Friday's figure to Monday's, "
                         "then apply the reporting rule to the council's meeting day.",
-            "multihop_question": f"The person who measured on Monday in {_word(n)} doubled the figure by Friday; "
+            "multihop_question": f"[{about}] The person who measured on Monday in {_word(n)} doubled the figure by Friday; "
                                  "given the three-day reporting rule and Thursday meetings, when does the council "
                                  "first hear of it?",
             "multihop_answer": "The following Thursday, because the report is due within three days of Friday "

@@ -61,3 +61,13 @@ def test_multihop_thinking_must_not_state_the_answer():
     parsed, err = parse_reply(json.dumps(trailing), MultiHop)
     assert err is None
     assert "Final answer" not in parsed.thinking and parsed.thinking.startswith("Find who measured")
+
+
+def test_schemas_sent_to_grammar_engines_carry_no_string_length_limits():
+    from mindgym_ops.llm.client import grammar_safe
+    from mindgym_ops.schemas import MultiHop, Solution
+
+    for model in (DepthBreadth, Solution, MultiHop, seed_set_schema(TEXT_PRINCIPLES, 5)):
+        text = str(grammar_safe(model.model_json_schema()))
+        assert "maxLength" not in text and "minLength" not in text
+    assert "maxLength" in str(Solution.model_json_schema())  # pydantic still validates the reply
