@@ -78,6 +78,9 @@ class MultiHop(_Stripped):
         self.thinking, leaked = strip_answer_leak(self.thinking, self.multihop_answer)
         if leaked:
             raise ValueError("thinking states the final answer; it must hold the reasoning only")
+        self.multihop_question, leaked = strip_answer_leak(self.multihop_question, self.multihop_answer, inline=True)
+        if leaked or len(self.multihop_question) < 10:
+            raise ValueError("the question gives its own answer away")
         return self
 
 

@@ -42,10 +42,14 @@ _ANSWER_MARKER = re.compile(
     r"(?im)^\s*(\**\s*(final answer|answer|therefore,? the answer|so the answer)\b|最终答案|答案[:：])")
 
 
-def strip_answer_leak(thinking: str, answer: str) -> Tuple[str, bool]:
-    """Remove a trailing "Answer: ..." section from the thinking; report whether the full answer
-    text (when long enough to be distinctive) still appears inside it."""
-    m = _ANSWER_MARKER.search(thinking)
+_INLINE_ANSWER = re.compile(r"\s(?:A|Answer|答案?)\s*[:：]\s")
+
+
+def strip_answer_leak(thinking: str, answer: str, inline: bool = False) -> Tuple[str, bool]:
+    """Remove a trailing "Answer: ..." section (on its own line; `inline`: anywhere after the first
+    third, as in "Q? A: ..."); report whether the full answer text, when long enough to be
+    distinctive, still appears inside what is left."""
+    m = (_INLINE_ANSWER if inline else _ANSWER_MARKER).search(thinking)
     if m and m.start() > len(thinking) // 3:
         thinking = thinking[: m.start()].rstrip()
     na = _norm(answer)

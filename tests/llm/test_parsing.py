@@ -71,3 +71,14 @@ def test_schemas_sent_to_grammar_engines_carry_no_string_length_limits():
         text = str(grammar_safe(model.model_json_schema()))
         assert "maxLength" not in text and "minLength" not in text
     assert "maxLength" in str(Solution.model_json_schema())  # pydantic still validates the reply
+
+
+def test_multihop_question_must_not_carry_its_answer():
+    import json
+    reply = {"thinking": "Relate the deltas by pollution, then compare the figures.",
+             "multihop_question": "Which river delta has the highest pollution level? A: The Delta of the North",
+             "multihop_answer": "The Delta of the North, with the highest measured pollution"}
+    parsed, err = parse_reply(json.dumps(reply), MultiHop)
+    assert err is None and parsed.multihop_question == "Which river delta has the highest pollution level?"
+    reply["multihop_question"] = "Given The Delta of the North, with the highest measured pollution, which is worst?"
+    assert parse_reply(json.dumps(reply), MultiHop)[1].kind == ErrorKind.VALIDATION
