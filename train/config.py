@@ -106,8 +106,13 @@ def split_by_stage(source: str, column: str, out_dir: str, stages: int = 4) -> D
 def load_config(path: str) -> CurriculumConfig:
     if not os.path.isfile(path):
         raise ConfigError(f"config file not found: {path}")
-    with open(path, encoding="utf-8") as f:
-        raw = yaml.safe_load(f) or {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = yaml.safe_load(f) or {}  # safe: no tags that build Python objects
+    except yaml.YAMLError as e:
+        where = getattr(e, "problem_mark", None)
+        at = f" (line {where.line + 1})" if where is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{at}: {getattr(e, 'problem', None) or type(e).__name__}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the config must be a mapping")
     unknown = set(raw) - TOP_FIELDS

@@ -1,0 +1,78 @@
+"""Golden evalscope task configs for the paper's six benchmarks; bad configs fail early with one line."""
+
+import json
+
+import pytest
+import yaml
+
+from helpers import ROOT
+from mindgym_train.config import ConfigError
+from mindgym_train.eval_config import BENCHMARKS, load_eval_config
+from mindgym_train.evaluate import build_serve_argv, build_task_config, main, needs_server
+
+GOLDEN = {
+    "gsm8k": {"model_id": "base", "datasets": ["gsm8k"], "no_timestamp": True, "eval_batch_size": 8,
+              "generation_config": {"max_tokens": 2048, "temperature": 0.0},
+              "dataset_args": {"gsm8k": {"few_shot_num": 0}}, "model": "base", "eval_type": "openai_api",
+              "api_url": "http://127.0.0.1:8000/v1", "api_key": "EMPTY"},
+    "gpqa_diamond": {"model_id": "base", "datasets": ["gpqa_diamond"], "no_timestamp": True, "eval_batch_size": 8,
+                     "generation_config": {"max_tokens": 2048, "temperature": 0.0}, "limit": 300, "model": "base",
+                     "eval_type": "openai_api", "api_url": "http://127.0.0.1:8000/v1", "api_key": "EMPTY"},
+}
+
+
+def paper_config(tmp_path, **changes):
+    cfg = yaml.safe_load((ROOT / "configs" / "eval_qwen2_5_vl_7b.yaml").read_text())
+    cfg.pop("curriculum_dir", None)
+    cfg.update({"output_dir": str(tmp_path / "eval"), **changes})
+    path = tmp_path / "eval.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_golden_task_configs_for_the_six_benchmarks(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    cfg = load_eval_config(str(paper_config(tmp_path)))
+    assert set(cfg.benchmarks) == set(BENCHMARKS)
+    base = cfg.models[0]
+    for bench in BENCHMARKS:
+        task = build_task_config(cfg, base, bench, "http://127.0.0.1:8000/v1", "base")
+        assert task["datasets"] == [bench] and task["work_dir"] == str(tmp_path / "eval" / "base" / bench)
+        if bench in GOLDEN:
+            task.pop("work_dir")
+            assert task == GOLDEN[bench]
+        assert needs_server(cfg, bench)  # the paper's VL model is served for every benchmark
+    local = load_eval_config(str(paper_config(tmp_path, text_eval="llm_ckpt")))
+    task = build_task_config(local, local.models[0], "math_500")
+    assert task["eval_type"] == "llm_ckpt" and task["model"] == "Qwen/Qwen2.5-VL-7B-Instruct"
+    assert task["generation_config"] == {"max_tokens": 2048, "do_sample": False}
+    assert not needs_server(local, "math_500") and needs_server(local, "mm_star")
+
+
+def test_serve_argv_for_swift_deploy(tmp_path):
+    cfg = load_eval_config(str(paper_config(tmp_path, serve={"backend": "swift", "model_type": "qwen2_5_vl",
+                                                               "template": "qwen2_5_vl"})))
+    argv = build_serve_argv(cfg, cfg.models[0], 18123)
+    assert argv[:4] == ["swift", "deploy", "--model", "Qwen/Qwen2.5-VL-7B-Instruct"]
+    assert argv[argv.index("--port") + 1] == "18123" and "--model_type" in argv
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"benchmarks": ["gsm8k", "mmlu"]}, "unknown benchmark 'mmlu'; valid: ['gsm8k', 'math_500', 'gpqa_diamond', "
+                                        "'mm_star', 'math_vista', 'math_vision']"),
+    ({"models": [{"name": "s1", "path": "./no/such/ckpt"}]}, "checkpoint for model 's1' not found"),
+    ({"serve": {"backend": "tgi"}}, "serve.backend must be one of ['auto', 'vllm', 'swift']"),
+    ({"endpoint": {"url": "http://127.0.0.1:9/v1"}}, "endpoint unreachable"),
+])
+def test_bad_eval_configs_fail_early_with_one_line(tmp_path, change, message):
+    path = paper_config(tmp_path, **change)
+    with pytest.raises(SystemExit) as e:
+        main(["--config", str(path)])
+    assert message in str(e.value) and "\n" not in str(e.value)
+    assert not (tmp_path / "eval").exists()
+
+
+def test_dry_run_prints_one_task_per_model_and_benchmark(tmp_path, capsys):
+    main(["--config", str(paper_config(tmp_path)), "--dry-run"])
+    tasks = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(tasks) == 6 and {t["datasets"][0] for t in tasks} == set(BENCHMARKS)

@@ -1,0 +1,256 @@
+"""`mindgym-eval --config configs/<name>.yaml`: every model (base + each curriculum stage) on the
+benchmarks through evalscope, then one table (CSV + Markdown) with deltas against the base, and a chart.
+
+Text benchmarks run on the local checkpoint (`llm_ckpt`) or a served model; multimodal ones need a
+served model: the runner starts an OpenAI-compatible server per checkpoint (vLLM on a GPU machine,
+`swift deploy` on CPU), waits until it answers, and always stops it; or it uses `endpoint`.
+A rerun skips evaluations whose report already exists. Builders are pure; `main` only runs them."""
+
+import argparse
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Optional
+
+from .config import ConfigError
+from .eval_config import MM_BENCHMARKS, EvalConfig, EvalModel, load_eval_config
+from .launcher import _resolve as resolve_program
+
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def work_dir(cfg: EvalConfig, model: EvalModel, bench: str) -> str:
+    return os.path.join(cfg.output_dir, model.name, bench)
+
+
+def report_path(cfg: EvalConfig, model: EvalModel, bench: str) -> str:
+    return os.path.join(work_dir(cfg, model, bench), "reports", model.name, f"{bench}.json")
+
+
+def needs_server(cfg: EvalConfig, bench: str) -> bool:
+    return bench in MM_BENCHMARKS or cfg.text_eval == "served" or cfg.endpoint is not None
+
+
+def build_task_config(cfg: EvalConfig, model: EvalModel, bench: str,
+                      api_url: Optional[str] = None, served_name: Optional[str] = None) -> Dict[str, Any]:
+    """The evalscope TaskConfig (as a dict) for one model on one benchmark."""
+    args = dict(cfg.benchmarks[bench])
+    limit = args.pop("limit", None)
+    batch = args.pop("eval_batch_size", cfg.eval_batch_size)
+    task: Dict[str, Any] = {
+        "model_id": model.name, "datasets": [bench], "work_dir": work_dir(cfg, model, bench), "no_timestamp": True,
+        "eval_batch_size": batch, "generation_config": dict(cfg.generation),
+    }
+    if args:
+        task["dataset_args"] = {bench: args}
+    if limit is not None:
+        task["limit"] = limit
+    if api_url is not None:
+        task.update(model=served_name or model.name, eval_type="openai_api", api_url=api_url,
+                    api_key=os.environ.get((cfg.endpoint or {}).get("api_key_env", "OPENAI_API_KEY"), "EMPTY"))
+    else:
+        task.update(model=model.path, eval_type="llm_ckpt",
+                    model_args=dict(cfg.model_args or {"precision": "torch.float32", "device_map": "cpu"}))
+        gen = task["generation_config"]
+        if "temperature" in gen and not gen.get("temperature"):
+            gen.pop("temperature")
+            gen["do_sample"] = False
+    return task
+
+
+def serve_backend(cfg: EvalConfig) -> str:
+    backend = cfg.serve.get("backend", "auto")
+    if backend != "auto":
+        return backend
+    try:
+        import torch
+
+        gpu = torch.cuda.is_available()
+    except ImportError:
+        gpu = False
+    import importlib.util
+
+    return "vllm" if gpu and importlib.util.find_spec("vllm") is not None else "swift"
+
+
+def build_serve_argv(cfg: EvalConfig, model: EvalModel, port: int) -> List[str]:
+    s = cfg.serve
+    if serve_backend(cfg) == "vllm":
+        return [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", model.path,
+                "--served-model-name", model.name, "--host", "127.0.0.1", "--port", str(port),
+                *map(str, s.get("extra_args") or [])]
+    argv = ["swift", "deploy", "--model", model.path, "--infer_backend", "transformers", "--host", "127.0.0.1",
+            "--port", str(port), "--served_model_name", model.name,
+            "--max_new_tokens", str(s.get("max_new_tokens", cfg.generation.get("max_tokens", 1024)))]
+    if s.get("model_type"):
+        argv += ["--model_type", s["model_type"]]
+    if s.get("template"):
+        argv += ["--template", s["template"]]
+    if s.get("external_plugins"):
+        argv += ["--external_plugins", *s["external_plugins"]]
+    return argv + [str(a) for a in s.get("extra_args") or []]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, proc: Optional[subprocess.Popen], timeout: float) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before answering")
+        try:
+            with urllib.request.urlopen(url + "/models", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(1)
+    raise RuntimeError(f"server at {url} did not answer within {timeout:.0f} s")
+
+
+@contextmanager
+def served(cfg: EvalConfig, model: EvalModel) -> Iterator[Dict[str, str]]:
+    """An OpenAI-compatible endpoint for `model`: the configured one, or a server we start and always stop."""
+    if cfg.endpoint:
+        url = cfg.endpoint["url"].rstrip("/")
+        wait_ready(url, None, 10)
+        yield {"url": url, "model": cfg.endpoint.get("model", model.name)}
+        return
+    port = int(cfg.serve.get("port") or free_port())
+    argv = build_serve_argv(cfg, model, port)
+    log = open(os.path.join(cfg.output_dir, f"server_{model.name}.log"), "w")
+    print(f"[{model.name}] starting server: {' '.join(argv)}", flush=True)
+    env = {**os.environ, **OFFLINE_ENV}
+    proc = subprocess.Popen([resolve_program(argv[0])] + argv[1:], stdout=log, stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/v1"
+        wait_ready(url, proc, float(cfg.serve.get("start_timeout", 600)))
+        yield {"url": url, "model": model.name}
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+
+
+def read_score(path: str) -> float:
+    with open(path, encoding="utf-8") as f:
+        report = json.load(f)
+    return float(report["metrics"][0]["score"])
+
+
+def run_one(task: Dict[str, Any]) -> None:
+    from evalscope import run_task
+
+    run_task(task_cfg=task)
+
+
+def evaluate(cfg: EvalConfig) -> Dict[str, Dict[str, float]]:
+    os.makedirs(cfg.output_dir, exist_ok=True)
+    os.environ.update(OFFLINE_ENV)
+    scores: Dict[str, Dict[str, float]] = {}
+    for model in cfg.models:
+        scores[model.name] = {}
+        local = [b for b in cfg.benchmarks if not needs_server(cfg, b)]
+        remote = [b for b in cfg.benchmarks if needs_server(cfg, b)]
+        for bench in local:
+            if not os.path.isfile(report_path(cfg, model, bench)):
+                print(f"[{model.name}] {bench} (local checkpoint)", flush=True)
+                run_one(build_task_config(cfg, model, bench))
+            else:
+                print(f"[{model.name}] {bench}: done earlier", flush=True)
+            scores[model.name][bench] = read_score(report_path(cfg, model, bench))
+        todo = [b for b in remote if not os.path.isfile(report_path(cfg, model, b))]
+        if todo:
+            with served(cfg, model) as ep:
+                for bench in todo:
+                    print(f"[{model.name}] {bench} (served at {ep['url']})", flush=True)
+                    run_one(build_task_config(cfg, model, bench, ep["url"], ep["model"]))
+        for bench in remote:
+            scores[model.name][bench] = read_score(report_path(cfg, model, bench))
+    write_results(cfg, scores)
+    return scores
+
+
+def write_results(cfg: EvalConfig, scores: Dict[str, Dict[str, float]]) -> None:
+    """results.csv and results.md (score per benchmark per model, delta against the first model) and results.png."""
+    benches = list(cfg.benchmarks)
+    base = cfg.models[0].name
+    header = ["model"] + benches + [f"{b} delta" for b in benches]
+    rows = []
+    for m in cfg.models:
+        s = scores[m.name]
+        rows.append([m.name] + [f"{100 * s[b]:.2f}" for b in benches]
+                    + [f"{100 * (s[b] - scores[base][b]):+.2f}" for b in benches])
+    with open(os.path.join(cfg.output_dir, "results.csv"), "w", newline="") as f:
+        csv.writer(f).writerows([header] + rows)
+    with open(os.path.join(cfg.output_dir, "results.md"), "w") as f:
+        f.write("| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n")
+        for r in rows:
+            f.write("| " + " | ".join(r) + " |\n")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(benches) * len(cfg.models) / 2), 4))
+    width = 0.8 / len(cfg.models)
+    for i, m in enumerate(cfg.models):
+        xs = [j + i * width for j in range(len(benches))]
+        ax.bar(xs, [100 * scores[m.name][b] for b in benches], width, label=m.name)
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(benches))], benches)
+    ax.set_ylabel("score (%)")
+    ax.set_title("MindGYM curriculum: score per benchmark")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(cfg.output_dir, "results.png"), dpi=120)
+    plt.close(fig)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    ap = argparse.ArgumentParser(prog="mindgym-eval", description=__doc__.splitlines()[0])
+    ap.add_argument("--config", required=True, help="evaluation config YAML (see configs/)")
+    ap.add_argument("--dry-run", action="store_true", help="print the evalscope task configs and exit")
+    args = ap.parse_args(argv)
+    try:
+        cfg = load_eval_config(args.config)
+        if cfg.endpoint and not args.dry_run:
+            try:
+                wait_ready(cfg.endpoint["url"].rstrip("/"), None, 10)
+            except RuntimeError as e:
+                raise ConfigError(f"endpoint unreachable: {e}") from None
+    except ConfigError as e:
+        sys.exit(f"mindgym-eval: {e}")
+    if args.dry_run:
+        for m in cfg.models:
+            for b in cfg.benchmarks:
+                url = "<served>" if needs_server(cfg, b) else None
+                print(json.dumps(build_task_config(cfg, m, b, url, m.name if url else None)))
+        return
+    if cfg.winrate:
+        from .winrate import run_winrate
+
+        run_winrate(cfg)
+    scores = evaluate(cfg)
+    print(open(os.path.join(cfg.output_dir, "results.md")).read())
+    print(f"table: {os.path.join(cfg.output_dir, 'results.csv')}; chart: {os.path.join(cfg.output_dir, 'results.png')}")
+    return scores
+
+
+if __name__ == "__main__":
+    main()
