@@ -30,8 +30,11 @@ def bar_chart():
         d.text((x + 8, 215), day, fill="black")
         d.text((x + 8, 195 - v), str(v), fill="black")
     d.text((90, 5), "Bicycles sold per day", fill="black")
-    return im, {"question": "On which day were the most bicycles sold, and how many more than on Monday?",
-                "answer": "Thursday, 80 more", "explanation": "Thursday's bar reaches 120 and Monday's 40; 120 - 40 = 80."}
+    return im, {
+        "question": "On which day were the most bicycles sold, and how many more than on Monday?",
+        "answer": "Thursday, 80 more",
+        "explanation": "Thursday's bar reaches 120 and Monday's 40; 120 - 40 = 80.",
+    }
 
 
 def right_triangle():
@@ -42,8 +45,11 @@ def right_triangle():
     d.text((150, 205), "8 cm", fill="black")
     d.text((20, 120), "6 cm", fill="black")
     d.text((165, 110), "?", fill="red")
-    return im, {"question": "What is the length of the side marked with a question mark?",
-                "answer": "10 cm", "explanation": "The triangle is right-angled, so the hypotenuse is sqrt(6^2 + 8^2) = 10."}
+    return im, {
+        "question": "What is the length of the side marked with a question mark?",
+        "answer": "10 cm",
+        "explanation": "The triangle is right-angled, so the hypotenuse is sqrt(6^2 + 8^2) = 10.",
+    }
 
 
 def labelled_shapes():
@@ -54,8 +60,11 @@ def labelled_shapes():
     d.text((165, 155), "B", fill="black")
     d.polygon([(240, 150), (300, 150), (270, 60)], fill=(60, 90, 220))
     d.text((265, 155), "C", fill="black")
-    return im, {"question": "Which labelled shape has exactly three corners, and what colour is it?",
-                "answer": "C, blue", "explanation": "Shape C is a triangle (three corners) and is filled blue."}
+    return im, {
+        "question": "Which labelled shape has exactly three corners, and what colour is it?",
+        "answer": "C, blue",
+        "explanation": "Shape C is a triangle (three corners) and is filled blue.",
+    }
 
 
 def line_chart():
@@ -70,12 +79,19 @@ def line_chart():
         d.text((x - 8, 215), m, fill="black")
         d.text((x - 4, y - 14), str(t), fill="black")
     d.text((80, 5), "Average temperature (C)", fill="black")
-    return im, {"question": "Between which two consecutive months did the temperature rise the most?",
-                "answer": "March to April (+6 C)", "explanation": "Rises: +3, +5, +6, +5, -2; the largest is March to April."}
+    return im, {
+        "question": "Between which two consecutive months did the temperature rise the most?",
+        "answer": "March to April (+6 C)",
+        "explanation": "Rises: +3, +5, +6, +5, -2; the largest is March to April.",
+    }
 
 
-DIAGRAMS = {"bar_chart": bar_chart, "right_triangle": right_triangle, "labelled_shapes": labelled_shapes,
-            "line_chart": line_chart}
+DIAGRAMS = {
+    "bar_chart": bar_chart,
+    "right_triangle": right_triangle,
+    "labelled_shapes": labelled_shapes,
+    "line_chart": line_chart,
+}
 
 
 def write(out_dir: str) -> str:

@@ -11,8 +11,10 @@ from typing import List, Optional, Sequence, Tuple
 
 PAIR_METHODS = ("auto", "embedding", "lexical")
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-']{2,}|[\u4e00-\u9fff]")
-_STOP = frozenset("the and for with that this from were was are has have had which who what when where how "
-                  "into their its than then them they there these those been being also only each such".split())
+_STOP = frozenset(
+    "the and for with that this from were was are has have had which who what when where how "
+    "into their its than then them they there these those been being also only each such".split()
+)
 
 
 def embedding_model_dir() -> Optional[str]:

@@ -64,14 +64,23 @@ def convert(parquet: str, out_dir: str, limit: Optional[int] = None) -> Dict[str
                 continue
             # `text` (the question) keeps Data-Juicer's loader from dropping the row; `query` is filled
             # by the multi-hop op and declared here so the recipe's dedup op can name it
-            record = {"text": row["question"], "query": "", "images": [path], "question": row["question"],
-                      "choices": choices,
-                      "answer": choices[answer], "explanation": row.get("solution") or "",
-                      "lecture": row.get("lecture") or "", "source_index": i}
+            record = {
+                "text": row["question"],
+                "query": "",
+                "images": [path],
+                "question": row["question"],
+                "choices": choices,
+                "answer": choices[answer],
+                "explanation": row.get("solution") or "",
+                "lecture": row.get("lecture") or "",
+                "source_index": i,
+            }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             counts["kept"] += 1
-    logger.info(f"scienceqa: kept {counts['kept']}, skipped without image {counts['skipped_no_image']}, "
-                f"bad image {counts['skipped_bad_image']}, bad answer {counts['skipped_bad_answer']} -> {out_path}")
+    logger.info(
+        f"scienceqa: kept {counts['kept']}, skipped without image {counts['skipped_no_image']}, "
+        f"bad image {counts['skipped_bad_image']}, bad answer {counts['skipped_bad_answer']} -> {out_path}"
+    )
     return {k: counts[k] for k in ("kept", "skipped_no_image", "skipped_bad_image", "skipped_bad_answer")}
 
 

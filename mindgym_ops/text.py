@@ -39,7 +39,8 @@ def _norm(s: str) -> str:
 
 
 _ANSWER_MARKER = re.compile(
-    r"(?im)^\s*(\**\s*(final answer|answer|therefore,? the answer|so the answer)\b|最终答案|答案[:：])")
+    r"(?im)^\s*(\**\s*(final answer|answer|therefore,? the answer|so the answer)\b|最终答案|答案[:：])"
+)
 
 
 _INLINE_ANSWER = re.compile(r"\s(?:A|Answer|答案?)\s*[:：]\s")

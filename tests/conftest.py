@@ -6,9 +6,9 @@ os.environ.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFL
 for var in ("MINDGYM_BACKEND", "MINDGYM_MODEL", "OPENAI_BASE_URL"):
     os.environ.pop(var, None)
 
-from mindgym_ops.testing.server import FakeOpenAIServer, MindGymScript  # noqa: E402
-
 from helpers import SECRET  # noqa: E402
+
+from mindgym_ops.testing.server import FakeOpenAIServer, MindGymScript  # noqa: E402
 
 
 @pytest.fixture

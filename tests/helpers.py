@@ -29,8 +29,9 @@ def write_recipe(tmp_path: Path, recipe: dict, name: str = "recipe.yaml") -> Pat
 
 def run_dj(recipe_path, env, tool="dj-process", timeout=600, cwd=None):
     exe = str(Path(sys.executable).parent / tool)
-    return subprocess.run([exe, "--config", str(recipe_path)], env=env, capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd)
+    return subprocess.run(
+        [exe, "--config", str(recipe_path)], env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd
+    )
 
 
 def read_jsonl(path):

@@ -5,24 +5,36 @@ Regenerate after an intended template change: MINDGYM_UPDATE_GOLDEN=1 python -m 
 import os
 
 import pytest
-
 from helpers import ROOT
+
 from mindgym_ops.ops.wording import PRINCIPLE_HELP
 from mindgym_ops.prompts import available, load_template
 
 GOLDEN = ROOT / "tests" / "golden"
-SEEDS = [{"question": "Who measured the units on Monday?", "answer": "Mara Quist"},
-         {"question": "On which day did the council meet?", "answer": "Thursday"}]
+SEEDS = [
+    {"question": "Who measured the units on Monday?", "answer": "Mara Quist"},
+    {"question": "On which day did the council meet?", "answer": "Thursday"},
+]
 VARIABLES = {
-    "category": "Historical Events", "setting_hint": "a port city in the 1800s",
-    "background": "In 1847 the port of Halden opened a grain exchange.", "max_seeds": 5,
-    "principles": ["Bridging", "Comparison", "Temporal"], "original_question": "Which magnet attracts?",
-    "original_answer": "The left one", "explanation": "Opposite poles attract.",
-    "sources": [{"background": "Doc A.", "principle": "Bridging", "sub_questions": SEEDS},
-                {"background": "Doc B.", "principle": "Temporal", "sub_questions": SEEDS[:1]}],
-    "question": "When does the council first hear of it?", "answer": "The following Thursday.",
-    "sub_questions": SEEDS, "reference": "The following Thursday.", "attempts": ["Thursday", "Monday"],
-    "thinking": "Relate the days, then apply the rule.",
+    "category": "Historical Events",
+    "setting_hint": "a port city in the 1800s",
+    "background": "In 1847 the port of Halden opened a grain exchange.",
+    "max_seeds": 5,
+    "principles": ["Bridging", "Comparison", "Temporal"],
+    "original_question": "Which magnet attracts?",
+    "original_answer": "The left one",
+    "explanation": "Opposite poles attract.",
+    "sources": [
+        {"background": "Doc A.", "principle": "Bridging", "sub_questions": SEEDS},
+        {"background": "Doc B.", "principle": "Temporal", "sub_questions": SEEDS[:1]},
+    ],
+    "question": "When does the council first hear of it?",
+    "answer": "The following Thursday.",
+    "sub_questions": SEEDS,
+    "reference": "The following Thursday.",
+    "attempts": ["Thursday", "Monday"],
+    "thinking": "Relate the days, then apply the rule.", "dimension": "depth",
+    "answer_a": "Thursday, since the rule gives three days.", "answer_b": "Thursday.",
 }
 URL = {"base_url": "http://127.0.0.1:9/v1"}
 CASES = [(lang, name) for lang in ("en", "zh") for name in available(lang)]
@@ -49,11 +61,17 @@ def test_override_with_a_missing_variable_fails_at_init(tmp_path):
     from mindgym_ops.ops.mindgym_seed_qa_mapper import MindgymSeedQaMapper
 
     with pytest.raises(ValueError, match=r"uses undefined variables \['tone'\]"):
-        MindgymSeedQaMapper(backend="api", model="fake", model_params=URL,
-                            prompt_templates={"seed_qa_text": "Write {{ max_seeds }} questions in a {{ tone }} tone."})
+        MindgymSeedQaMapper(
+            backend="api",
+            model="fake",
+            model_params=URL,
+            prompt_templates={"seed_qa_text": "Write {{ max_seeds }} questions in a {{ tone }} tone."},
+        )
     custom = tmp_path / "seed.j2"
     custom.write_text("{# version: 7 #}\nFrom {{ background }} write {{ max_seeds }} questions.")
-    op = MindgymSeedQaMapper(backend="api", model="fake", model_params=URL, prompt_templates={"seed_qa_text": str(custom)})
+    op = MindgymSeedQaMapper(
+        backend="api", model="fake", model_params=URL, prompt_templates={"seed_qa_text": str(custom)}
+    )
     assert op.templates["seed_qa_text"].provenance() == f"seed_qa_text@7 ({custom})"
     with pytest.raises(ValueError, match="unknown names"):
         MindgymSeedQaMapper(backend="api", model="fake", model_params=URL, prompt_templates={"judge": "x"})

@@ -5,25 +5,34 @@ import sys
 
 from helpers import ROOT, dj_env, read_jsonl, write_recipe
 
-OPS = {"mindgym_background_mapper", "mindgym_seed_qa_mapper", "mindgym_multihop_qa_mapper",
-       "mindgym_depth_breadth_filter", "mindgym_self_consistency_filter", "mindgym_curriculum_mapper"}
+OPS = {
+    "mindgym_background_mapper",
+    "mindgym_seed_qa_mapper",
+    "mindgym_multihop_qa_mapper",
+    "mindgym_depth_breadth_filter",
+    "mindgym_self_consistency_filter",
+    "mindgym_curriculum_mapper",
+}
 
 
 def py(code, **env):
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dj_env(**env),
-                          cwd="/")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dj_env(**env), cwd="/")
 
 
 def test_import_data_juicer_ops_registers_the_pack_without_a_recipe_key():
-    r = py("import data_juicer.ops\nfrom data_juicer.ops.base_op import OPERATORS\n"
-           "print(sorted(k for k in OPERATORS.modules if k.startswith('mindgym_')))")
+    r = py(
+        "import data_juicer.ops\nfrom data_juicer.ops.base_op import OPERATORS\n"
+        "print(sorted(k for k in OPERATORS.modules if k.startswith('mindgym_')))"
+    )
     assert r.returncode == 0, r.stderr
     assert set(eval(r.stdout.strip().splitlines()[-1])) == OPS
 
 
 def test_importing_the_pack_loads_no_heavy_runtime():
-    r = py("import sys, mindgym_ops\n"
-           "print([m for m in ('torch', 'transformers', 'openai', 'llama_cpp', 'vllm', 'swift') if m in sys.modules])")
+    r = py(
+        "import sys, mindgym_ops\n"
+        "print([m for m in ('torch', 'transformers', 'openai', 'llama_cpp', 'vllm', 'swift') if m in sys.modules])"
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "[]"
 
@@ -44,14 +53,29 @@ main()
 
 def test_custom_operator_paths_runs_a_recipe_without_the_entry_point(tmp_path):
     data = tmp_path / "in.jsonl"
-    data.write_text('{"text": "x", "multihop_question": "Q?", "multihop_answer": "A.", '
-                    '"thinking": "Reason step by step about it.", "mindgym_row_id": "r1"}\n')
-    recipe = write_recipe(tmp_path, {
-        "project_name": "paths", "dataset_path": str(data), "export_path": str(tmp_path / "out" / "r.jsonl"),
-        "np": 1, "use_cache": False, "custom_operator_paths": [str(ROOT / "mindgym_ops")],
-        "process": [{"mindgym_curriculum_mapper": {"split": "all"}}]})
-    r = subprocess.run([sys.executable, "-c", WITHOUT_ENTRY_POINT, str(recipe)], capture_output=True, text=True,
-                       env=dj_env(), cwd=str(tmp_path))
+    data.write_text(
+        '{"text": "x", "multihop_question": "Q?", "multihop_answer": "A.", '
+        '"thinking": "Reason step by step about it.", "mindgym_row_id": "r1"}\n'
+    )
+    recipe = write_recipe(
+        tmp_path,
+        {
+            "project_name": "paths",
+            "dataset_path": str(data),
+            "export_path": str(tmp_path / "out" / "r.jsonl"),
+            "np": 1,
+            "use_cache": False,
+            "custom_operator_paths": [str(ROOT / "mindgym_ops")],
+            "process": [{"mindgym_curriculum_mapper": {"split": "all"}}],
+        },
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", WITHOUT_ENTRY_POINT, str(recipe)],
+        capture_output=True,
+        text=True,
+        env=dj_env(),
+        cwd=str(tmp_path),
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "via entry points: ['mindgym_ops']" not in r.stderr
     rows = read_jsonl(tmp_path / "out" / "r.jsonl")

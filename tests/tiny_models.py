@@ -14,7 +14,8 @@ QWEN25_TEMPLATE = (
     "{%- for c in message['content'] %}{%- if c['type'] == 'image' %}"
     "{{- '<|vision_start|><|image_pad|><|vision_end|>' }}"
     "{%- elif c['type'] == 'text' %}{{- c['text'] }}{%- endif %}{%- endfor %}{%- endif %}"
-    "{{- '<|im_end|>\\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}")
+    "{{- '<|im_end|>\\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
 
 
 def qwen_tokenizer():
@@ -27,9 +28,19 @@ def qwen_tokenizer():
 
 
 def _text_config(tok, **kw):
-    cfg = dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-               num_attention_heads=2, num_key_value_heads=1, head_dim=32, max_position_embeddings=4096,
-               tie_word_embeddings=True, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    cfg = dict(
+        vocab_size=len(tok),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=32,
+        max_position_embeddings=4096,
+        tie_word_embeddings=True,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
     cfg.update(kw)
     return cfg
 
@@ -57,18 +68,36 @@ def build_tiny_qwen25_vl(out: str, seed: int = 0) -> str:
         return out
     torch.manual_seed(seed)
     tok = qwen_tokenizer()
-    ids = {k: tok.convert_tokens_to_ids(t) for k, t in (("image_token_id", "<|image_pad|>"),
-                                                         ("video_token_id", "<|video_pad|>"),
-                                                         ("vision_start_token_id", "<|vision_start|>"),
-                                                         ("vision_end_token_id", "<|vision_end|>"))}
+    ids = {
+        k: tok.convert_tokens_to_ids(t)
+        for k, t in (
+            ("image_token_id", "<|image_pad|>"),
+            ("video_token_id", "<|video_pad|>"),
+            ("vision_start_token_id", "<|vision_start|>"),
+            ("vision_end_token_id", "<|vision_end|>"),
+        )
+    }
     assert ids["image_token_id"] == 151655, ids
     text = _text_config(tok, rope_parameters={"rope_type": "default", "rope_theta": 1e6, "mrope_section": [4, 6, 6]})
     cfg = Qwen2_5_VLConfig(
         text_config=text,
-        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
-                           patch_size=14, spatial_merge_size=2, temporal_patch_size=2, window_size=112,
-                           fullatt_block_indexes=[1], in_channels=3),
-        eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, **ids)
+        vision_config=dict(
+            depth=2,
+            hidden_size=32,
+            intermediate_size=64,
+            num_heads=2,
+            out_hidden_size=64,
+            patch_size=14,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+            window_size=112,
+            fullatt_block_indexes=[1],
+            in_channels=3,
+        ),
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+        **ids
+    )
     model = Qwen2_5_VLForConditionalGeneration(cfg)
     model.save_pretrained(out)
     tok.save_pretrained(out)

@@ -21,14 +21,43 @@ PAPER_DEFAULTS: Dict[str, Any] = {
     "warmup_ratio": 0.05,
 }
 STAGE_FIELDS = {
-    "name", "data", "tuner_type", "lora_rank", "lora_alpha", "target_modules", "learning_rate",
-    "num_train_epochs", "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps", "max_length",
-    "warmup_ratio", "freeze_vit", "freeze_aligner", "freeze_llm", "save_steps", "logging_steps", "torch_dtype",
-    "seed", "extra_args",
+    "name",
+    "data",
+    "tuner_type",
+    "lora_rank",
+    "lora_alpha",
+    "target_modules",
+    "learning_rate",
+    "num_train_epochs",
+    "max_steps",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "max_length",
+    "warmup_ratio",
+    "freeze_vit",
+    "freeze_aligner",
+    "freeze_llm",
+    "save_steps",
+    "logging_steps",
+    "torch_dtype",
+    "seed",
+    "extra_args",
 }
 TOP_FIELDS = {
-    "base_model", "model_type", "template", "output_dir", "system", "data", "stage_column", "stages", "defaults",
-    "external_plugins", "nproc_per_node", "nnodes", "offline", "env",
+    "base_model",
+    "model_type",
+    "template",
+    "output_dir",
+    "system",
+    "data",
+    "stage_column",
+    "stages",
+    "defaults",
+    "external_plugins",
+    "nproc_per_node",
+    "nnodes",
+    "offline",
+    "env",
 }
 TUNERS = ("lora", "full")
 
@@ -147,8 +176,9 @@ def load_config(path: str) -> CurriculumConfig:
         source = _resolve(base_dir, raw["data"])
         if not os.path.isfile(source):
             raise ConfigError(f"data file not found: {source}")
-        split = split_by_stage(source, raw.get("stage_column", "curriculum_stage"), os.path.join(output_dir, "data"),
-                               len(raw_stages))
+        split = split_by_stage(
+            source, raw.get("stage_column", "curriculum_stage"), os.path.join(output_dir, "data"), len(raw_stages)
+        )
     stages = []
     for i, st in enumerate(raw_stages, 1):
         st = dict(st or {})
@@ -174,6 +204,14 @@ def load_config(path: str) -> CurriculumConfig:
     for p in plugins:
         if not os.path.isfile(p):
             raise ConfigError(f"external plugin not found: {p}")
-    return CurriculumConfig(base_model=base_model, model_type=str(raw["model_type"]), template=str(raw["template"]),
-                            output_dir=output_dir, stages=stages, system=raw.get("system"),
-                            external_plugins=plugins, env=env, offline=bool(raw.get("offline", True)))
+    return CurriculumConfig(
+        base_model=base_model,
+        model_type=str(raw["model_type"]),
+        template=str(raw["template"]),
+        output_dir=output_dir,
+        stages=stages,
+        system=raw.get("system"),
+        external_plugins=plugins,
+        env=env,
+        offline=bool(raw.get("offline", True)),
+    )

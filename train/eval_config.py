@@ -13,10 +13,30 @@ TEXT_BENCHMARKS = ("gsm8k", "math_500", "gpqa_diamond")
 MM_BENCHMARKS = ("mm_star", "math_vista", "math_vision")
 BENCHMARKS = TEXT_BENCHMARKS + MM_BENCHMARKS
 BENCH_FIELDS = {"limit", "dataset_id", "few_shot_num", "subset_list", "eval_batch_size"}
-TOP_FIELDS = {"output_dir", "models", "curriculum_dir", "base_model", "benchmarks", "generation", "model_args",
-              "eval_batch_size", "text_eval", "serve", "endpoint", "winrate"}
-SERVE_FIELDS = {"backend", "port", "start_timeout", "model_type", "template", "extra_args", "external_plugins",
-                "max_new_tokens"}
+TOP_FIELDS = {
+    "output_dir",
+    "models",
+    "curriculum_dir",
+    "base_model",
+    "benchmarks",
+    "generation",
+    "model_args",
+    "eval_batch_size",
+    "text_eval",
+    "serve",
+    "endpoint",
+    "winrate",
+}
+SERVE_FIELDS = {
+    "backend",
+    "port",
+    "start_timeout",
+    "model_type",
+    "template",
+    "extra_args",
+    "external_plugins",
+    "max_new_tokens",
+}
 SERVE_BACKENDS = ("auto", "vllm", "swift")
 TEXT_EVAL = ("llm_ckpt", "served")
 
@@ -109,8 +129,15 @@ def load_eval_config(path: str) -> EvalConfig:
         raise ConfigError(f"text_eval must be one of {list(TEXT_EVAL)}, got {text_eval!r}")
     if endpoint is not None and (not isinstance(endpoint, dict) or not endpoint.get("url")):
         raise ConfigError("endpoint needs a url (and optionally model, api_key_env)")
-    return EvalConfig(output_dir=_resolve(base_dir, raw["output_dir"]), models=models,
-                      benchmarks={k: dict(v or {}) for k, v in benches.items()},
-                      generation=dict(raw.get("generation") or {"max_tokens": 1024, "temperature": 0.0}),
-                      model_args=dict(raw.get("model_args") or {}), eval_batch_size=int(raw.get("eval_batch_size", 1)),
-                      text_eval=text_eval, serve=serve, endpoint=endpoint, winrate=raw.get("winrate"))
+    return EvalConfig(
+        output_dir=_resolve(base_dir, raw["output_dir"]),
+        models=models,
+        benchmarks={k: dict(v or {}) for k, v in benches.items()},
+        generation=dict(raw.get("generation") or {"max_tokens": 1024, "temperature": 0.0}),
+        model_args=dict(raw.get("model_args") or {}),
+        eval_batch_size=int(raw.get("eval_batch_size", 1)),
+        text_eval=text_eval,
+        serve=serve,
+        endpoint=endpoint,
+        winrate=raw.get("winrate"),
+    )

@@ -38,26 +38,38 @@ def needs_server(cfg: EvalConfig, bench: str) -> bool:
     return bench in MM_BENCHMARKS or cfg.text_eval == "served" or cfg.endpoint is not None
 
 
-def build_task_config(cfg: EvalConfig, model: EvalModel, bench: str,
-                      api_url: Optional[str] = None, served_name: Optional[str] = None) -> Dict[str, Any]:
+def build_task_config(
+    cfg: EvalConfig, model: EvalModel, bench: str, api_url: Optional[str] = None, served_name: Optional[str] = None
+) -> Dict[str, Any]:
     """The evalscope TaskConfig (as a dict) for one model on one benchmark."""
     args = dict(cfg.benchmarks[bench])
     limit = args.pop("limit", None)
     batch = args.pop("eval_batch_size", cfg.eval_batch_size)
     task: Dict[str, Any] = {
-        "model_id": model.name, "datasets": [bench], "work_dir": work_dir(cfg, model, bench), "no_timestamp": True,
-        "eval_batch_size": batch, "generation_config": dict(cfg.generation),
+        "model_id": model.name,
+        "datasets": [bench],
+        "work_dir": work_dir(cfg, model, bench),
+        "no_timestamp": True,
+        "eval_batch_size": batch,
+        "generation_config": dict(cfg.generation),
     }
     if args:
         task["dataset_args"] = {bench: args}
     if limit is not None:
         task["limit"] = limit
     if api_url is not None:
-        task.update(model=served_name or model.name, eval_type="openai_api", api_url=api_url,
-                    api_key=os.environ.get((cfg.endpoint or {}).get("api_key_env", "OPENAI_API_KEY"), "EMPTY"))
+        task.update(
+            model=served_name or model.name,
+            eval_type="openai_api",
+            api_url=api_url,
+            api_key=os.environ.get((cfg.endpoint or {}).get("api_key_env", "OPENAI_API_KEY"), "EMPTY"),
+        )
     else:
-        task.update(model=model.path, eval_type="llm_ckpt",
-                    model_args=dict(cfg.model_args or {"precision": "torch.float32", "device_map": "cpu"}))
+        task.update(
+            model=model.path,
+            eval_type="llm_ckpt",
+            model_args=dict(cfg.model_args or {"precision": "torch.float32", "device_map": "cpu"}),
+        )
         gen = task["generation_config"]
         if "temperature" in gen and not gen.get("temperature"):
             gen.pop("temperature")
@@ -83,12 +95,36 @@ def serve_backend(cfg: EvalConfig) -> str:
 def build_serve_argv(cfg: EvalConfig, model: EvalModel, port: int) -> List[str]:
     s = cfg.serve
     if serve_backend(cfg) == "vllm":
-        return [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", model.path,
-                "--served-model-name", model.name, "--host", "127.0.0.1", "--port", str(port),
-                *map(str, s.get("extra_args") or [])]
-    argv = ["swift", "deploy", "--model", model.path, "--infer_backend", "transformers", "--host", "127.0.0.1",
-            "--port", str(port), "--served_model_name", model.name,
-            "--max_new_tokens", str(s.get("max_new_tokens", cfg.generation.get("max_tokens", 1024)))]
+        return [
+            sys.executable,
+            "-m",
+            "vllm.entrypoints.openai.api_server",
+            "--model",
+            model.path,
+            "--served-model-name",
+            model.name,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *map(str, s.get("extra_args") or []),
+        ]
+    argv = [
+        "swift",
+        "deploy",
+        "--model",
+        model.path,
+        "--infer_backend",
+        "transformers",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--served_model_name",
+        model.name,
+        "--max_new_tokens",
+        str(s.get("max_new_tokens", cfg.generation.get("max_tokens", 1024))),
+    ]
     if s.get("model_type"):
         argv += ["--model_type", s["model_type"]]
     if s.get("template"):
@@ -131,8 +167,9 @@ def served(cfg: EvalConfig, model: EvalModel) -> Iterator[Dict[str, str]]:
     log = open(os.path.join(cfg.output_dir, f"server_{model.name}.log"), "w")
     print(f"[{model.name}] starting server: {' '.join(argv)}", flush=True)
     env = {**os.environ, **OFFLINE_ENV}
-    proc = subprocess.Popen([resolve_program(argv[0])] + argv[1:], stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [resolve_program(argv[0])] + argv[1:], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
     try:
         url = f"http://127.0.0.1:{port}/v1"
         wait_ready(url, proc, float(cfg.serve.get("start_timeout", 600)))
@@ -195,8 +232,11 @@ def write_results(cfg: EvalConfig, scores: Dict[str, Dict[str, float]]) -> None:
     rows = []
     for m in cfg.models:
         s = scores[m.name]
-        rows.append([m.name] + [f"{100 * s[b]:.2f}" for b in benches]
-                    + [f"{100 * (s[b] - scores[base][b]):+.2f}" for b in benches])
+        rows.append(
+            [m.name]
+            + [f"{100 * s[b]:.2f}" for b in benches]
+            + [f"{100 * (s[b] - scores[base][b]):+.2f}" for b in benches]
+        )
     with open(os.path.join(cfg.output_dir, "results.csv"), "w", newline="") as f:
         csv.writer(f).writerows([header] + rows)
     with open(os.path.join(cfg.output_dir, "results.md"), "w") as f:

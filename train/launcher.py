@@ -33,9 +33,24 @@ def _flag(value) -> str:
 
 
 def build_sft_argv(cfg: CurriculumConfig, stage: Stage, model: str, resume_from: Optional[str] = None) -> List[str]:
-    argv = ["swift", "sft", "--model", model, "--model_type", cfg.model_type, "--template", cfg.template,
-            "--dataset", stage.data, "--output_dir", stage_dir(cfg, stage), "--add_version", "false",
-            "--report_to", "none"]
+    argv = [
+        "swift",
+        "sft",
+        "--model",
+        model,
+        "--model_type",
+        cfg.model_type,
+        "--template",
+        cfg.template,
+        "--dataset",
+        stage.data,
+        "--output_dir",
+        stage_dir(cfg, stage),
+        "--add_version",
+        "false",
+        "--report_to",
+        "none",
+    ]
     if cfg.offline:
         argv += ["--check_model", "false"]
     if cfg.system:
@@ -110,7 +125,9 @@ def plan(cfg: CurriculumConfig, state: Dict) -> List[Dict]:
         steps.append({"stage": stage, "kind": "sft", "argv": build_sft_argv(cfg, stage, model, resume)})
         model = f"<{stage.name} output>"
         if stage.tuner == "lora":
-            steps.append({"stage": stage, "kind": "export", "argv": build_export_argv(cfg, f"<{stage.name} checkpoint>")})
+            steps.append(
+                {"stage": stage, "kind": "export", "argv": build_export_argv(cfg, f"<{stage.name} checkpoint>")}
+            )
     return steps
 
 

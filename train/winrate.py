@@ -14,8 +14,13 @@ from mindgym_ops.schemas import PairwiseVerdict
 DIMENSIONS = ("depth", "breadth")
 
 
-def win_rate(judge: LLM, questions: Sequence[str], base_answers: Sequence[str], tuned_answers: Sequence[str],
-             language: str = "en") -> Dict[str, Any]:
+def win_rate(
+    judge: LLM,
+    questions: Sequence[str],
+    base_answers: Sequence[str],
+    tuned_answers: Sequence[str],
+    language: str = "en",
+) -> Dict[str, Any]:
     template = load_template("judge_pairwise", language, ("dimension", "question", "answer_a", "answer_b"))
     convs, keys, index = [], [], []
     for i, (q, base, tuned) in enumerate(zip(questions, base_answers, tuned_answers)):
@@ -25,8 +30,9 @@ def win_rate(judge: LLM, questions: Sequence[str], base_answers: Sequence[str], 
                 convs.append([{"role": "user", "content": text}])
                 keys.append(f"q{i}:{dim}:{order}")
                 index.append((i, dim, order))
-    results = judge.chat_batch(convs, sampling={"temperature": 0.0, "max_tokens": 150}, schema=PairwiseVerdict,
-                               keys=keys)
+    results = judge.chat_batch(
+        convs, sampling={"temperature": 0.0, "max_tokens": 150}, schema=PairwiseVerdict, keys=keys
+    )
     votes: Dict[tuple, Dict[str, Any]] = {}
     for (i, dim, order), res in zip(index, results):
         if res.ok:
@@ -44,10 +50,15 @@ def win_rate(judge: LLM, questions: Sequence[str], base_answers: Sequence[str], 
             picks = {first["pick"], second["pick"]}
             outcome = "win" if picks == {"tuned"} else "loss" if picks == {"base"} else "tie"
             counts[outcome] += 1
-            records.append({"question": i, "dimension": dim, "outcome": outcome, "tuned_first": first,
-                            "base_first": second})
+            records.append(
+                {"question": i, "dimension": dim, "outcome": outcome, "tuned_first": first, "base_first": second}
+            )
         n = max(1, len(questions))
-        summary[dim] = {**counts, "win_rate": counts["win"] / n, "win_rate_ties_half": (counts["win"] + 0.5 * counts["tie"]) / n}
+        summary[dim] = {
+            **counts,
+            "win_rate": counts["win"] / n,
+            "win_rate_ties_half": (counts["win"] + 0.5 * counts["tie"]) / n,
+        }
     return {"summary": summary, "records": records}
 
 
@@ -60,10 +71,17 @@ def run_winrate(cfg) -> Dict[str, Any]:
     answers = {}
     for role in ("base", "tuned"):
         model = names[w[role]]
-        llm = LLM(backend=w.get("answer_backend", "hf"), model=model.path, model_params=w.get("answer_model_params"),
-                  sampling_params={"temperature": 0.0, "max_tokens": int(w.get("max_tokens", 512))})
-        res = llm.chat_batch([[{"role": "user", "content": q}] for q in questions], try_num=1,
-                             keys=[f"{role}:{i}" for i in range(len(questions))])
+        llm = LLM(
+            backend=w.get("answer_backend", "hf"),
+            model=model.path,
+            model_params=w.get("answer_model_params"),
+            sampling_params={"temperature": 0.0, "max_tokens": int(w.get("max_tokens", 512))},
+        )
+        res = llm.chat_batch(
+            [[{"role": "user", "content": q}] for q in questions],
+            try_num=1,
+            keys=[f"{role}:{i}" for i in range(len(questions))],
+        )
         answers[role] = [r.text or "" for r in res]
     j = w.get("judge") or {}
     judge = LLM(backend=j.get("backend"), model=j.get("model"), model_params=j.get("model_params"))
@@ -77,5 +95,3 @@ def run_winrate(cfg) -> Dict[str, Any]:
         for dim, s in out["summary"].items():
             f.write(f"| {dim} | {s['win']} | {s['tie']} | {s['loss']} | {100 * s['win_rate']:.1f}% |\n")
     return out
-
-

@@ -53,9 +53,7 @@ def _reply_from_json(resp: Any) -> RawReply:
     choice = choices[0]
     message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
     text, finish = message.get("content"), choice.get("finish_reason")
-    if not isinstance(text, str) or not text.strip():
-        return RawReply(usage=usage, finish_reason=finish, error=LLMError(ErrorKind.EMPTY, "reply message is empty"))
-    return RawReply(text=text, usage=usage, finish_reason=finish)
+    return RawReply.of(text, usage, finish)
 
 
 class APIBackend(Backend):
@@ -117,8 +115,10 @@ class APIBackend(Backend):
     def _downgrade(self, reason: str) -> None:
         i = STRUCTURED_MODES.index(self.structured_mode)
         if i + 1 < len(STRUCTURED_MODES):
-            logger.info(f"api backend: server rejected {self.structured_mode} output ({reason[:80]}); "
-                        f"falling back to {STRUCTURED_MODES[i + 1]}")
+            logger.info(
+                f"api backend: server rejected {self.structured_mode} output ({reason[:80]}); "
+                f"falling back to {STRUCTURED_MODES[i + 1]}"
+            )
             self.structured_mode = STRUCTURED_MODES[i + 1]
 
     def _backoff(self, attempt: int) -> float:
@@ -141,7 +141,9 @@ class APIBackend(Backend):
                 if rf is not None:
                     body["response_format"] = rf
                 resp = await client.post(
-                    "/chat/completions", cast_to=object, body=body,
+                    "/chat/completions",
+                    cast_to=object,
+                    body=body,
                     options={"headers": {"X-MindGYM-Request": request_id}} if request_id else {},
                 )
                 return _reply_from_json(resp)
@@ -182,8 +184,9 @@ class APIBackend(Backend):
 
         return await asyncio.gather(*(guarded(i, c) for i, c in enumerate(conversations)))
 
-    def generate(self, conversations, sampling, schema, on_reply: Optional[OnReply] = None,
-                 request_ids=None) -> List[RawReply]:
+    def generate(
+        self, conversations, sampling, schema, on_reply: Optional[OnReply] = None, request_ids=None
+    ) -> List[RawReply]:
         if not conversations:
             return []
         self._ensure_client()
@@ -213,8 +216,7 @@ def _shared_client(base_url: str, api_key: str, timeout: float):
     if key not in _SHARED["clients"]:
         for name in ("httpx", "httpx2", "openai"):  # one INFO line per request would flood DJ's log
             logging.getLogger(name).setLevel(logging.WARNING)
-        _SHARED["clients"][key] = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0,
-                                                     timeout=timeout)
+        _SHARED["clients"][key] = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=timeout)
     return _SHARED["clients"][key]
 
 

@@ -17,8 +17,7 @@ SAMPLING_KEYS = ("temperature", "top_p", "top_k", "max_tokens", "seed", "repetit
 
 def has_images(conversation: Conversation) -> bool:
     return any(
-        isinstance(m.get("content"), list) and any(p.get("type") == "image" for p in m["content"])
-        for m in conversation
+        isinstance(m.get("content"), list) and any(p.get("type") == "image" for p in m["content"]) for m in conversation
     )
 
 

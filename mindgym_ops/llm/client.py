@@ -16,8 +16,12 @@ from .types import ChatResult, ErrorKind, LLMError, Usage
 
 BACKENDS = ("api", "vllm", "hf", "local")
 DEFAULT_BACKEND = "local"
-DEFAULT_MODELS = {"local": "qwen2.5-0.5b", "api": "gpt-4o-mini", "hf": "Qwen/Qwen2.5-0.5B-Instruct",
-                  "vllm": "Qwen/Qwen2.5-VL-7B-Instruct"}
+DEFAULT_MODELS = {
+    "local": "qwen2.5-0.5b",
+    "api": "gpt-4o-mini",
+    "hf": "Qwen/Qwen2.5-0.5B-Instruct",
+    "vllm": "Qwen/Qwen2.5-VL-7B-Instruct",
+}
 DEFAULT_SAMPLING = {"temperature": 0.7, "top_p": 0.95, "max_tokens": 1024}
 # never part of a cache key, a log line or provenance
 SECRET_PARAMS = ("api_key",)
@@ -88,11 +92,18 @@ class LLM:
         return {"backend": self.backend_name, "model": self.model}
 
     def _key(self, conv: Conversation, sampling: Dict[str, Any], schema_name: str, nonce: str, attempt: int) -> str:
-        return request_key({
-            "backend": self.backend_name, "model": self.model, "messages": conv, "sampling": sampling,
-            "schema": schema_name, "nonce": nonce, "attempt": attempt,
-            "params": {k: v for k, v in self.model_params.items() if k not in SECRET_PARAMS},
-        })
+        return request_key(
+            {
+                "backend": self.backend_name,
+                "model": self.model,
+                "messages": conv,
+                "sampling": sampling,
+                "schema": schema_name,
+                "nonce": nonce,
+                "attempt": attempt,
+                "params": {k: v for k, v in self.model_params.items() if k not in SECRET_PARAMS},
+            }
+        )
 
     def chat_batch(
         self,
@@ -131,8 +142,9 @@ class LLM:
                 if self.cache is not None:
                     self.cache.put(_keys[_todo[j]], reply)
 
-            fresh = self._backend.generate([conversations[i] for i in todo], attempt_sp, schema_json, on_reply,
-                                           [cache_keys[i] for i in todo])
+            fresh = self._backend.generate(
+                [conversations[i] for i in todo], attempt_sp, schema_json, on_reply, [cache_keys[i] for i in todo]
+            )
             self.requests += len(todo)
             replies.update(zip(todo, fresh))
             for i in todo:

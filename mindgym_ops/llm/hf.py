@@ -59,8 +59,11 @@ class HFBackend(Backend):
 
     def _gen_kwargs(self, sampling: Dict[str, Any]) -> Dict[str, Any]:
         temperature = float(sampling.get("temperature", 0.0) or 0.0)
-        kw = {"max_new_tokens": int(sampling.get("max_tokens", 256)), "do_sample": temperature > 0,
-              "pad_token_id": self._tok.pad_token_id}
+        kw = {
+            "max_new_tokens": int(sampling.get("max_tokens", 256)),
+            "do_sample": temperature > 0,
+            "pad_token_id": self._tok.pad_token_id,
+        }
         if temperature > 0:
             kw.update(temperature=temperature, top_p=sampling.get("top_p", 1.0))
             if sampling.get("top_k") is not None:
@@ -71,19 +74,29 @@ class HFBackend(Backend):
 
     def _encode(self, chunk):
         if not self.is_vl:
-            texts = [self._tok.apply_chat_template(flatten_text(c), tokenize=False, add_generation_prompt=True)
-                     for c in chunk]
+            texts = [
+                self._tok.apply_chat_template(flatten_text(c), tokenize=False, add_generation_prompt=True)
+                for c in chunk
+            ]
             return self._tok(texts, return_tensors="pt", padding=True)
         texts, images = [], []
         for conv in chunk:
-            msgs = [{"role": m["role"], "content": m["content"] if isinstance(m["content"], list)
-                     else [{"type": "text", "text": m["content"]}]} for m in conv]
+            msgs = [
+                {
+                    "role": m["role"],
+                    "content": (
+                        m["content"] if isinstance(m["content"], list) else [{"type": "text", "text": m["content"]}]
+                    ),
+                }
+                for m in conv
+            ]
             texts.append(self._processor.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True))
             images.extend(open_image(p) for p in image_paths(conv))
         return self._processor(text=texts, images=images or None, return_tensors="pt", padding=True)
 
-    def generate(self, conversations, sampling, schema, on_reply: Optional[OnReply] = None,
-                 request_ids=None) -> List[RawReply]:
+    def generate(
+        self, conversations, sampling, schema, on_reply: Optional[OnReply] = None, request_ids=None
+    ) -> List[RawReply]:
         import torch
 
         replies: List[Optional[RawReply]] = [None] * len(conversations)
@@ -105,11 +118,11 @@ class HFBackend(Backend):
             gen_kw = self._gen_kwargs(sampling)
             eos_ids = {self._tok.eos_token_id, self._tok.pad_token_id} - {None}
         for start in range(0, len(todo), self.batch_size):
-            idx = todo[start:start + self.batch_size]
+            idx = todo[start : start + self.batch_size]
             enc = self._encode([conversations[i] for i in idx]).to(self.device)
             with torch.inference_mode():
                 out = self._model.generate(**enc, **gen_kw)
-            new = out[:, enc["input_ids"].shape[1]:]
+            new = out[:, enc["input_ids"].shape[1] :]
             prompt_lens = enc["attention_mask"].sum(dim=1).tolist()
             for j, i in enumerate(idx):
                 ids = new[j].tolist()
@@ -117,10 +130,7 @@ class HFBackend(Backend):
                 finish = "stop" if n is not None else "length"
                 ids = ids[: n if n is not None else len(ids)]
                 text = self._tok.decode(ids, skip_special_tokens=True)
-                reply = RawReply(text=text, usage=Usage(int(prompt_lens[j]), len(ids)), finish_reason=finish)
-                if not text.strip():
-                    reply.error = LLMError(ErrorKind.EMPTY, "reply message is empty")
-                replies[i] = reply
+                replies[i] = RawReply.of(text, Usage(int(prompt_lens[j]), len(ids)), finish)
         for i, r in enumerate(replies):
             if on_reply is not None:
                 on_reply(i, r)

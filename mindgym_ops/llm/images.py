@@ -30,8 +30,9 @@ def open_image(path: str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
         raise LLMError(ErrorKind.IMAGE, f"unreadable image {path}: {type(e).__name__}") from None
 
 
-def image_data_uri(path: str, max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
-                   max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+def image_data_uri(
+    path: str, max_pixels: Optional[int] = DEFAULT_MAX_PIXELS, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> str:
     """A base64 PNG data URI, resized (aspect kept) when over the pixel budget."""
     im = open_image(path, max_file_bytes)
     if max_pixels and im.width * im.height > max_pixels:

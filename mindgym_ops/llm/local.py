@@ -42,16 +42,21 @@ class LocalBackend(Backend):
         state["_llm"], state["_pid"] = None, None
         return state
 
-    def generate(self, conversations, sampling, schema, on_reply: Optional[OnReply] = None,
-                 request_ids=None) -> List[RawReply]:
+    def generate(
+        self, conversations, sampling, schema, on_reply: Optional[OnReply] = None, request_ids=None
+    ) -> List[RawReply]:
         llm = self._ensure() if conversations else None
         kwargs = {
             "temperature": sampling.get("temperature", 0.7),
             "top_p": sampling.get("top_p", 0.95),
             "max_tokens": sampling.get("max_tokens", 512),
         }
-        for src, dst in (("top_k", "top_k"), ("repetition_penalty", "repeat_penalty"), ("seed", "seed"),
-                         ("stop", "stop")):
+        for src, dst in (
+            ("top_k", "top_k"),
+            ("repetition_penalty", "repeat_penalty"),
+            ("seed", "seed"),
+            ("stop", "stop"),
+        ):
             if sampling.get(src) is not None:
                 kwargs[dst] = sampling[src]
         if schema is not None:
@@ -59,17 +64,20 @@ class LocalBackend(Backend):
         out = []
         for i, conv in enumerate(conversations):
             if has_images(conv):
-                reply = RawReply(error=LLMError(ErrorKind.INPUT, "local backend is text-only; use api/vllm/hf for images"))
+                reply = RawReply(
+                    error=LLMError(ErrorKind.INPUT, "local backend is text-only; use api/vllm/hf for images")
+                )
             else:
                 try:
                     r = llm.create_chat_completion(messages=flatten_text(conv), **kwargs)
                     choice = r["choices"][0]
                     u = r.get("usage") or {}
                     text = choice["message"].get("content")
-                    reply = RawReply(text=text, usage=Usage(u.get("prompt_tokens", 0), u.get("completion_tokens", 0)),
-                                     finish_reason=choice.get("finish_reason"))
-                    if not text or not text.strip():
-                        reply.error = LLMError(ErrorKind.EMPTY, "reply message is empty")
+                    reply = RawReply.of(
+                        text,
+                        Usage(u.get("prompt_tokens", 0), u.get("completion_tokens", 0)),
+                        choice.get("finish_reason"),
+                    )
                 except ValueError as e:  # e.g. prompt longer than n_ctx
                     reply = RawReply(error=LLMError(ErrorKind.INPUT, str(e)[:200]))
             if on_reply is not None:

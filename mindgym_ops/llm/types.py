@@ -56,6 +56,15 @@ class RawReply:
     finish_reason: Optional[str] = None
     error: Optional[LLMError] = None
 
+    @classmethod
+    def of(cls, text: Any, usage: "Usage", finish_reason: Optional[str]) -> "RawReply":
+        """A completed reply; a missing or blank text is a typed EMPTY error."""
+        if not isinstance(text, str) or not text.strip():
+            return cls(
+                usage=usage, finish_reason=finish_reason, error=LLMError(ErrorKind.EMPTY, "reply message is empty")
+            )
+        return cls(text=text, usage=usage, finish_reason=finish_reason)
+
     def to_json(self) -> Dict[str, Any]:
         return {"text": self.text, "usage": self.usage.to_dict(), "finish_reason": self.finish_reason}
 

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 
 from .base import Backend, OnReply
 from .images import image_data_uri
-from .types import ErrorKind, LLMError, RawReply, Usage
+from .types import LLMError, RawReply, Usage
 
 
 def _structured(schema: Dict[str, Any]) -> Dict[str, Any]:
@@ -53,13 +53,25 @@ class VLLMBackend(Backend):
         for m in conv:
             c = m.get("content")
             if isinstance(c, list):
-                c = [{"type": "image_url", "image_url": {"url": image_data_uri(p["image"], self.max_image_pixels, self.max_image_bytes)}}
-                     if p.get("type") == "image" else {"type": "text", "text": p.get("text", "")} for p in c]
+                c = [
+                    (
+                        {
+                            "type": "image_url",
+                            "image_url": {
+                                "url": image_data_uri(p["image"], self.max_image_pixels, self.max_image_bytes)
+                            },
+                        }
+                        if p.get("type") == "image"
+                        else {"type": "text", "text": p.get("text", "")}
+                    )
+                    for p in c
+                ]
             out.append({"role": m["role"], "content": c})
         return out
 
-    def generate(self, conversations, sampling, schema, on_reply: Optional[OnReply] = None,
-                 request_ids=None) -> List[RawReply]:
+    def generate(
+        self, conversations, sampling, schema, on_reply: Optional[OnReply] = None, request_ids=None
+    ) -> List[RawReply]:
         engine = self._ensure()
         from vllm import SamplingParams
 
@@ -72,18 +84,18 @@ class VLLMBackend(Backend):
             except LLMError as e:
                 replies[i] = RawReply(error=e)
         if batch:
-            kw = {k: sampling[k] for k in ("temperature", "top_p", "top_k", "max_tokens", "seed",
-                                           "repetition_penalty", "stop") if sampling.get(k) is not None}
+            kw = {
+                k: sampling[k]
+                for k in ("temperature", "top_p", "top_k", "max_tokens", "seed", "repetition_penalty", "stop")
+                if sampling.get(k) is not None
+            }
             if schema is not None:
                 kw.update(_structured(schema))
             outs = engine.chat(batch, SamplingParams(**kw), use_tqdm=False)
             for i, o in zip(idx, outs):
                 c = o.outputs[0]
                 usage = Usage(len(o.prompt_token_ids or []), len(c.token_ids or []))
-                reply = RawReply(text=c.text, usage=usage, finish_reason=c.finish_reason)
-                if not c.text or not c.text.strip():
-                    reply.error = LLMError(ErrorKind.EMPTY, "reply message is empty")
-                replies[i] = reply
+                replies[i] = RawReply.of(c.text, usage, c.finish_reason)
         for i, r in enumerate(replies):
             if on_reply is not None:
                 on_reply(i, r)

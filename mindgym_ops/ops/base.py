@@ -74,8 +74,14 @@ class LLMOpMixin:
         check_choice("on_failure", on_failure, ON_FAILURE)
         self.language = language
         self.on_failure = on_failure
-        self.llm = LLM(backend=backend, model=model, model_params=model_params, sampling_params=sampling_params,
-                       cache_dir=cache_dir, try_num=try_num)
+        self.llm = LLM(
+            backend=backend,
+            model=model,
+            model_params=model_params,
+            sampling_params=sampling_params,
+            cache_dir=cache_dir,
+            try_num=try_num,
+        )
         self.templates: Dict[str, Template] = load_templates(language, templates, prompt_templates)
         if self._recipe_batch_size is None:
             self.batch_size = DEFAULT_BATCH_SIZE[self.llm.backend_name]
@@ -100,10 +106,22 @@ class LLMOpMixin:
 
     # provenance ---------------------------------------------------------------------------
 
-    def provenance(self, template_names: Iterable[str], result_usage: Dict[str, int], row_id: str,
-                   attempts: int, extra: Optional[Dict] = None) -> str:
-        record = {**self.llm.describe(), "templates": [self.templates[n].provenance() for n in template_names],
-                  "row_id": row_id, "usage": result_usage, "attempts": attempts, "language": self.language}
+    def provenance(
+        self,
+        template_names: Iterable[str],
+        result_usage: Dict[str, int],
+        row_id: str,
+        attempts: int,
+        extra: Optional[Dict] = None,
+    ) -> str:
+        record = {
+            **self.llm.describe(),
+            "templates": [self.templates[n].provenance() for n in template_names],
+            "row_id": row_id,
+            "usage": result_usage,
+            "attempts": attempts,
+            "language": self.language,
+        }
         record.update(extra or {})
         return json.dumps(record, ensure_ascii=False)
 
@@ -123,8 +141,10 @@ class LLMOpMixin:
         logger.info(summary_line(totals))
         spent = pipeline_tokens(self.counters.dir)
         if totals["kept"]:
-            logger.info(f"{self._name}: pipeline so far {spent} tokens over {totals['kept']} surviving rows = "
-                        f"{spent / totals['kept']:.0f} tokens per accepted record")
+            logger.info(
+                f"{self._name}: pipeline so far {spent} tokens over {totals['kept']} surviving rows = "
+                f"{spent / totals['kept']:.0f} tokens per accepted record"
+            )
         return totals
 
     @staticmethod
@@ -205,13 +225,13 @@ class GenerationMapper(LLMOpMixin, Mapper):
             conv, schema, names = prepared
             calls.setdefault(schema, []).append((i, conv, names))
         for schema, items in calls.items():
-            results = self.llm.chat_batch([c for _, c, _ in items], schema=schema,
-                                          keys=[rows[i][ROW_ID] for i, _, _ in items])
+            results = self.llm.chat_batch(
+                [c for _, c, _ in items], schema=schema, keys=[rows[i][ROW_ID] for i, _, _ in items]
+            )
             self.account(results)
             for (i, _, names), res in zip(items, results):
                 row = rows[i]
-                row[Fields.meta][self.meta_key] = self.provenance(names, res.usage.to_dict(), row[ROW_ID],
-                                                                  res.attempts)
+                row[Fields.meta][self.meta_key] = self.provenance(names, res.usage.to_dict(), row[ROW_ID], res.attempts)
                 if res.ok:
                     self.apply(row, res.parsed)
                     keep[i] = True

@@ -42,9 +42,16 @@ class OpCounters:
             self.dropped[reason or "unknown"] += 1
 
     def to_dict(self) -> Dict:
-        return {"op": self.op_name, "rows_in": self.rows_in, "kept": self.kept, "dropped": dict(self.dropped),
-                "flagged": dict(self.flagged), "usage": self.usage.to_dict(), "requests": self.requests,
-                "cache_hits": self.cache_hits}
+        return {
+            "op": self.op_name,
+            "rows_in": self.rows_in,
+            "kept": self.kept,
+            "dropped": dict(self.dropped),
+            "flagged": dict(self.flagged),
+            "usage": self.usage.to_dict(),
+            "requests": self.requests,
+            "cache_hits": self.cache_hits,
+        }
 
     def flush(self) -> None:
         """Write this process's totals (atomically: a crash leaves the previous file whole)."""
@@ -60,8 +67,16 @@ class OpCounters:
 
     def totals(self) -> Dict:
         """Sum of every process's file for this op instance."""
-        total = {"op": self.op_name, "rows_in": 0, "kept": 0, "dropped": Counter(), "flagged": Counter(),
-                 "usage": Counter(), "requests": 0, "cache_hits": 0}
+        total = {
+            "op": self.op_name,
+            "rows_in": 0,
+            "kept": 0,
+            "dropped": Counter(),
+            "flagged": Counter(),
+            "usage": Counter(),
+            "requests": 0,
+            "cache_hits": 0,
+        }
         for path in glob.glob(os.path.join(self.dir, f"{self.op_name}.{self.instance_id}.*.json")):
             with open(path) as f:
                 d = json.load(f)
@@ -90,9 +105,10 @@ def summary_line(t: Dict) -> str:
     u = t["usage"]
     tokens = u.get("prompt_tokens", 0) + u.get("completion_tokens", 0)
     per = f", {tokens / t['kept']:.0f} tokens per kept row" if t["kept"] else ""
-    line = (f"{t['op']}: {t['rows_in']} rows in, kept {t['kept']}, dropped {sum(t['dropped'].values())} "
-            f"({dropped})")
+    line = f"{t['op']}: {t['rows_in']} rows in, kept {t['kept']}, dropped {sum(t['dropped'].values())} " f"({dropped})"
     if flagged:
         line += f", flagged ({flagged})"
-    return (line + f"; {t['requests']} requests, {t['cache_hits']} from cache; tokens prompt "
-            f"{u.get('prompt_tokens', 0)} + completion {u.get('completion_tokens', 0)}{per}")
+    return (
+        line + f"; {t['requests']} requests, {t['cache_hits']} from cache; tokens prompt "
+        f"{u.get('prompt_tokens', 0)} + completion {u.get('completion_tokens', 0)}{per}"
+    )

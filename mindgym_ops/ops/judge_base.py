@@ -58,7 +58,11 @@ class JudgeFilter(LLMOpMixin, Filter):
             samples[Fields.stats][i] = merged
             failed = stats[self.primary_stat] == FAILED
             keep = self.decide(merged)
-            reason = f"{self.primary_stat}_judge_failed" if failed else (None if keep else f"{self.primary_stat}_out_of_band")
+            reason = (
+                f"{self.primary_stat}_judge_failed"
+                if failed
+                else (None if keep else f"{self.primary_stat}_out_of_band")
+            )
             self.counters.record(keep, reason, flagged=failed)
         self.end_batch()
         return samples

@@ -6,8 +6,8 @@ from pydantic import PositiveInt
 
 from ..llm import ErrorKind, LLMError, TextSchema
 from ..schemas import CATEGORIES, check_choices
-from .base import ROW_ID, GenerationMapper
 from ..text import cut_to_budget, hash_index
+from .base import ROW_ID, GenerationMapper
 from .wording import SETTING_HINTS
 
 OP_NAME = "mindgym_background_mapper"
@@ -71,10 +71,18 @@ class MindgymBackgroundMapper(GenerationMapper):
         self.category_key = category_key
         self.max_background_tokens = max_background_tokens
         self.use_thinking = thinking_protocol
-        self.init_llm(backend=backend, model=model, model_params=model_params, sampling_params=sampling_params,
-                      try_num=try_num, cache_dir=cache_dir, language=language, on_failure=on_failure,
-                      prompt_templates=prompt_templates,
-                      templates={"background": ("category", "setting_hint"), "thinking_protocol": ()})
+        self.init_llm(
+            backend=backend,
+            model=model,
+            model_params=model_params,
+            sampling_params=sampling_params,
+            try_num=try_num,
+            cache_dir=cache_dir,
+            language=language,
+            on_failure=on_failure,
+            prompt_templates=prompt_templates,
+            templates={"background": ("category", "setting_hint"), "thinking_protocol": ()},
+        )
 
     def run(self, dataset, *, exporter=None, tracer=None):
         # number rows once, so round-robin areas and per-row nonces are stable across reruns
@@ -99,12 +107,17 @@ class MindgymBackgroundMapper(GenerationMapper):
         if text and text.strip():
             row["background_document"], cut = cut_to_budget(text.strip(), self.max_background_tokens)
             row[Fields.meta][self.meta_key] = self.provenance(
-                [], {"prompt_tokens": 0, "completion_tokens": 0}, rid, 0,
-                {"mode": "corpus", "cut": cut, "original_chars": len(text)})
+                [],
+                {"prompt_tokens": 0, "completion_tokens": 0},
+                rid,
+                0,
+                {"mode": "corpus", "cut": cut, "original_chars": len(text)},
+            )
             return None
         hints = SETTING_HINTS[self.language]
-        prompt = self.templates["background"].render(category=row["reasoning_category"],
-                                                     setting_hint=hints[hash_index(rid) % len(hints)])
+        prompt = self.templates["background"].render(
+            category=row["reasoning_category"], setting_hint=hints[hash_index(rid) % len(hints)]
+        )
         names = ["background"] + (["thinking_protocol"] if self.use_thinking else [])
         return self.system_messages() + [{"role": "user", "content": prompt}], BACKGROUND, names
 

@@ -64,8 +64,12 @@ class MindgymCurriculumMapper(Mapper):
         if images:
             user = "<image>" * len(images) + "\n" + user
         label = CURRICULUM_LABELS[language]
-        target = {1: label["answer"] + a, 2: label["thinking"] + t,
-                  3: label["answer"] + a + "\n\n" + label["thinking"] + t, 4: label["answer"] + a}[stage]
+        target = {
+            1: label["answer"] + a,
+            2: label["thinking"] + t,
+            3: label["answer"] + a + "\n\n" + label["thinking"] + t,
+            4: label["answer"] + a,
+        }[stage]
         return [{"role": "user", "content": user}, {"role": "assistant", "content": target}]
 
     def process_batched(self, samples, rank=None):
@@ -73,8 +77,10 @@ class MindgymCurriculumMapper(Mapper):
         keys = list(dict.fromkeys(list(samples.keys()) + ["messages", "curriculum_stage", self.image_key]))
         out = []
         for pos, row in enumerate(rows):
-            if not all(isinstance(row.get(k), str) and row[k].strip()
-                       for k in ("multihop_question", "multihop_answer", "thinking")):
+            if not all(
+                isinstance(row.get(k), str) and row[k].strip()
+                for k in ("multihop_question", "multihop_answer", "thinking")
+            ):
                 continue
             language = self.language or (row.get("language") if row.get("language") in LANGUAGES else "en")
             for stage in self._stages(row, pos):

@@ -58,18 +58,38 @@ class MindgymDepthBreadthFilter(JudgeFilter):
         :param prompt_templates: overrides by name (judge_depth_breadth).
         """
         super().__init__(*args, **kwargs)
-        self.min_depth, self.max_depth, self.min_breadth, self.max_breadth = min_depth, max_depth, min_breadth, max_breadth
-        self.init_judge(on_judge_failure, backend=backend, model=model, model_params=model_params,
-                        sampling_params={"temperature": 0.0, "max_tokens": 200, **(sampling_params or {})},
-                        try_num=try_num, cache_dir=cache_dir, language=language, prompt_templates=prompt_templates,
-                        templates={"judge_depth_breadth": ("question", "answer", "sub_questions")})
+        self.min_depth, self.max_depth, self.min_breadth, self.max_breadth = (
+            min_depth,
+            max_depth,
+            min_breadth,
+            max_breadth,
+        )
+        self.init_judge(
+            on_judge_failure,
+            backend=backend,
+            model=model,
+            model_params=model_params,
+            sampling_params={"temperature": 0.0, "max_tokens": 200, **(sampling_params or {})},
+            try_num=try_num,
+            cache_dir=cache_dir,
+            language=language,
+            prompt_templates=prompt_templates,
+            templates={"judge_depth_breadth": ("question", "answer", "sub_questions")},
+        )
 
     def judge_batch(self, rows):
         template = self.templates["judge_depth_breadth"]
-        convs = [self.user(r, template.render(question=r.get("multihop_question") or r.get(self.query_key) or "",
-                                              answer=r.get("multihop_answer") or r.get(self.response_key) or "",
-                                              sub_questions=r.get("sub_questions") or []))
-                 for r in rows]
+        convs = [
+            self.user(
+                r,
+                template.render(
+                    question=r.get("multihop_question") or r.get(self.query_key) or "",
+                    answer=r.get("multihop_answer") or r.get(self.response_key) or "",
+                    sub_questions=r.get("sub_questions") or [],
+                ),
+            )
+            for r in rows
+        ]
         results = self.llm.chat_batch(convs, schema=DepthBreadth, keys=[r["_nonce"] for r in rows])
         self.account(results)
         out = []
@@ -82,10 +102,16 @@ class MindgymDepthBreadthFilter(JudgeFilter):
             else:
                 record["error"] = res.error.to_dict()
                 depth = breadth = FAILED
-            out.append({"mindgym_depth": depth, "mindgym_breadth": breadth,
-                        "mindgym_judge_record": json.dumps(record, ensure_ascii=False)})
+            out.append(
+                {
+                    "mindgym_depth": depth,
+                    "mindgym_breadth": breadth,
+                    "mindgym_judge_record": json.dumps(record, ensure_ascii=False),
+                }
+            )
         return out
 
     def in_band(self, stats):
-        return (self.bounds_ok(stats["mindgym_depth"], self.min_depth, self.max_depth)
-                and self.bounds_ok(stats["mindgym_breadth"], self.min_breadth, self.max_breadth))
+        return self.bounds_ok(stats["mindgym_depth"], self.min_depth, self.max_depth) and self.bounds_ok(
+            stats["mindgym_breadth"], self.min_breadth, self.max_breadth
+        )

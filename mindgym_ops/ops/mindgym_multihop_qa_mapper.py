@@ -6,7 +6,7 @@ from data_juicer.utils.constant import Fields
 from pydantic import PositiveInt
 
 from ..llm import ErrorKind, LLMError
-from ..pairing import similarity, greedy_pairs
+from ..pairing import greedy_pairs, similarity
 from ..schemas import MultiHop, check_choice
 from .base import ROW_ID, GenerationMapper
 
@@ -78,22 +78,35 @@ class MindgymMultihopQaMapper(GenerationMapper):
         self.min_pair_similarity = min_pair_similarity
         self.use_thinking = thinking_protocol
         self.image_root, self.allow_external_images = image_root, allow_external_images
-        self.init_llm(backend=backend, model=model, model_params=model_params, sampling_params=sampling_params,
-                      try_num=try_num, cache_dir=cache_dir, language=language, on_failure=on_failure,
-                      prompt_templates=prompt_templates,
-                      templates={"multihop_qa": ("sources",), "thinking_protocol": ()})
+        self.init_llm(
+            backend=backend,
+            model=model,
+            model_params=model_params,
+            sampling_params=sampling_params,
+            try_num=try_num,
+            cache_dir=cache_dir,
+            language=language,
+            on_failure=on_failure,
+            prompt_templates=prompt_templates,
+            templates={"multihop_qa": ("sources",), "thinking_protocol": ()},
+        )
 
     @staticmethod
     def _source(row) -> Dict:
-        return {"background": row.get("background_document") or "", "principle": row.get("relationship_category") or "",
-                "sub_questions": row.get("sub_questions") or []}
+        return {
+            "background": row.get("background_document") or "",
+            "principle": row.get("relationship_category") or "",
+            "sub_questions": row.get("sub_questions") or [],
+        }
 
     def units(self, rows):
         if self.combine == "within_row":
             return rows
         live = [i for i, r in enumerate(rows) if not r[Fields.meta].get("mindgym_failure") and r.get("sub_questions")]
-        texts = [(rows[i].get("background_document") or "") + " " +
-                 " ".join(q["question"] for q in rows[i]["sub_questions"]) for i in live]
+        texts = [
+            (rows[i].get("background_document") or "") + " " + " ".join(q["question"] for q in rows[i]["sub_questions"])
+            for i in live
+        ]
         sim, method = similarity(texts, self.pair_by) if len(live) > 1 else ([], "none")
         paired, units = set(), []
         for a, b, score in greedy_pairs(sim, self.min_pair_similarity):
@@ -104,8 +117,12 @@ class MindgymMultihopQaMapper(GenerationMapper):
             unit["background_document"] = first["background_document"] + "\n\n" + second["background_document"]
             unit["sub_questions"] = list(first["sub_questions"]) + list(second["sub_questions"])
             unit[self.image_key] = list(first.get(self.image_key) or []) + list(second.get(self.image_key) or [])
-            unit[SOURCES] = {"rows": [first[ROW_ID], second[ROW_ID]], "similarity": round(score, 4),
-                             "method": method, "sources": [self._source(first), self._source(second)]}
+            unit[SOURCES] = {
+                "rows": [first[ROW_ID], second[ROW_ID]],
+                "similarity": round(score, 4),
+                "method": method,
+                "sources": [self._source(first), self._source(second)],
+            }
             paired.update((live[a], live[b]))
             units.append(unit)
         return units + [r for i, r in enumerate(rows) if i not in paired]
@@ -117,7 +134,9 @@ class MindgymMultihopQaMapper(GenerationMapper):
         sources = cross["sources"] if cross else [self._source(row)]
         prompt = self.templates["multihop_qa"].render(sources=sources)
         images = self.checked_images(row)
-        content = [{"type": "image", "image": p} for p in images] + [{"type": "text", "text": prompt}] if images else prompt
+        content = (
+            [{"type": "image", "image": p} for p in images] + [{"type": "text", "text": prompt}] if images else prompt
+        )
         names = ["multihop_qa"] + (["thinking_protocol"] if self.use_thinking else [])
         return self.system_messages() + [{"role": "user", "content": content}], MultiHop, names
 
@@ -128,6 +147,10 @@ class MindgymMultihopQaMapper(GenerationMapper):
         cross = row.pop(SOURCES, None)
         if cross:
             record = json.loads(row[Fields.meta][self.meta_key])
-            record.update(combine="across_rows", source_rows=cross["rows"], similarity=cross["similarity"],
-                          pair_method=cross["method"])
+            record.update(
+                combine="across_rows",
+                source_rows=cross["rows"],
+                similarity=cross["similarity"],
+                pair_method=cross["method"],
+            )
             row[Fields.meta][self.meta_key] = json.dumps(record, ensure_ascii=False)

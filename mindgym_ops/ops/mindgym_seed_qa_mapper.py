@@ -76,17 +76,28 @@ class MindgymSeedQaMapper(GenerationMapper):
         self.max_seeds = max_seeds
         self.principles = tuple(check_choices("principles", principles or list(TEXT_PRINCIPLES), TEXT_PRINCIPLES))
         self.image_principles = tuple(
-            check_choices("image_principles", image_principles or list(IMAGE_PRINCIPLES), IMAGE_PRINCIPLES))
+            check_choices("image_principles", image_principles or list(IMAGE_PRINCIPLES), IMAGE_PRINCIPLES)
+        )
         self.question_key, self.answer_key, self.explanation_key = question_key, answer_key, explanation_key
         self.use_thinking = thinking_protocol
         self.image_root, self.allow_external_images = image_root, allow_external_images
         shared = ("max_seeds", "principles", "principle_help")
-        self.init_llm(backend=backend, model=model, model_params=model_params, sampling_params=sampling_params,
-                      try_num=try_num, cache_dir=cache_dir, language=language, on_failure=on_failure,
-                      prompt_templates=prompt_templates,
-                      templates={"seed_qa_text": shared + ("background", "category"),
-                                 "seed_qa_image": shared + ("original_question", "original_answer", "explanation"),
-                                 "thinking_protocol": ()})
+        self.init_llm(
+            backend=backend,
+            model=model,
+            model_params=model_params,
+            sampling_params=sampling_params,
+            try_num=try_num,
+            cache_dir=cache_dir,
+            language=language,
+            on_failure=on_failure,
+            prompt_templates=prompt_templates,
+            templates={
+                "seed_qa_text": shared + ("background", "category"),
+                "seed_qa_image": shared + ("original_question", "original_answer", "explanation"),
+                "thinking_protocol": (),
+            },
+        )
 
     def prepare(self, row):
         images = self.checked_images(row)
@@ -96,9 +107,13 @@ class MindgymSeedQaMapper(GenerationMapper):
             if not isinstance(question, str) or not question.strip():
                 raise LLMError(ErrorKind.INPUT, f"image row needs a non-empty {self.question_key!r}")
             prompt = self.templates["seed_qa_image"].render(
-                max_seeds=self.max_seeds, principles=self.image_principles, principle_help=PRINCIPLE_HELP[self.language],
-                original_question=question, original_answer=str(row.get(self.answer_key) or ""),
-                explanation=str(row.get(self.explanation_key) or ""))
+                max_seeds=self.max_seeds,
+                principles=self.image_principles,
+                principle_help=PRINCIPLE_HELP[self.language],
+                original_question=question,
+                original_answer=str(row.get(self.answer_key) or ""),
+                explanation=str(row.get(self.explanation_key) or ""),
+            )
             content = [{"type": "image", "image": p} for p in images] + [{"type": "text", "text": prompt}]
             schema = seed_set_schema(self.image_principles, self.max_seeds)
             names.append("seed_qa_image")
@@ -107,13 +122,19 @@ class MindgymSeedQaMapper(GenerationMapper):
             if not isinstance(background, str) or not background.strip():
                 raise LLMError(ErrorKind.INPUT, "row has no background_document")
             content = self.templates["seed_qa_text"].render(
-                max_seeds=self.max_seeds, principles=self.principles, principle_help=PRINCIPLE_HELP[self.language],
-                background=background, category=row.get("reasoning_category") or "")
+                max_seeds=self.max_seeds,
+                principles=self.principles,
+                principle_help=PRINCIPLE_HELP[self.language],
+                background=background,
+                category=row.get("reasoning_category") or "",
+            )
             schema = seed_set_schema(self.principles, self.max_seeds)
             names.append("seed_qa_text")
         return self.system_messages() + [{"role": "user", "content": content}], schema, names
 
     def apply(self, row, parsed):
-        row["sub_questions"] = [{"question": q.question, "answer": q.answer} for q in parsed.sub_questions[: self.max_seeds]]
+        row["sub_questions"] = [
+            {"question": q.question, "answer": q.answer} for q in parsed.sub_questions[: self.max_seeds]
+        ]
         row["relationship_category"] = parsed.relationship_category
         row["language"] = self.language

@@ -66,10 +66,18 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         if k == 1 and max_solve_rate is None:
             self.max_solve_rate = 1.0
         self.solver_temperature = solver_temperature
-        self.init_judge(on_judge_failure, backend=backend, model=model, model_params=model_params,
-                        sampling_params={"max_tokens": 256, **(sampling_params or {})}, try_num=try_num,
-                        cache_dir=cache_dir, language=language, prompt_templates=prompt_templates,
-                        templates={"solve": ("question",), "agree": ("question", "reference", "attempts")})
+        self.init_judge(
+            on_judge_failure,
+            backend=backend,
+            model=model,
+            model_params=model_params,
+            sampling_params={"max_tokens": 256, **(sampling_params or {})},
+            try_num=try_num,
+            cache_dir=cache_dir,
+            language=language,
+            prompt_templates=prompt_templates,
+            templates={"solve": ("question",), "agree": ("question", "reference", "attempts")},
+        )
 
     def judge_batch(self, rows):
         questions = [r.get("multihop_question") or r.get(self.query_key) or "" for r in rows]
@@ -80,15 +88,21 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
             for j in range(self.k):
                 convs.append(self.user(r, solve.render(question=q)))
                 keys.append(f"{r['_nonce']}#solve{j}")
-        solved = self.llm.chat_batch(convs, sampling={"temperature": self.solver_temperature}, schema=Solution,
-                                     keys=keys)
+        solved = self.llm.chat_batch(
+            convs, sampling={"temperature": self.solver_temperature}, schema=Solution, keys=keys
+        )
         self.account(solved)
         records, judge_rows = [], []
         for n, (r, q, ref) in enumerate(zip(rows, questions, references)):
-            attempts = [res.parsed.answer if res.ok else None for res in solved[n * self.k:(n + 1) * self.k]]
+            attempts = [res.parsed.answer if res.ok else None for res in solved[n * self.k : (n + 1) * self.k]]
             verdicts = [match(ref, a) if a is not None else False for a in attempts]
-            rec = {"attempts": attempts, "verdicts": verdicts, "method": "rule", **self.llm.describe(),
-                   "solver_failures": sum(a is None for a in attempts)}
+            rec = {
+                "attempts": attempts,
+                "verdicts": verdicts,
+                "method": "rule",
+                **self.llm.describe(),
+                "solver_failures": sum(a is None for a in attempts),
+            }
             if all(a is None for a in attempts):
                 rec["error"] = "no attempt parsed"
             elif any(v is None for v in verdicts):
@@ -100,18 +114,31 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
             jconvs = []
             for n in judge_rows:
                 rec = records[n]
-                jconvs.append(self.user(rows[n], agree.render(
-                    question=questions[n], reference=references[n],
-                    attempts=[a if a is not None else "(no answer)" for a in rec["attempts"]])))
-            judged = self.llm.chat_batch(jconvs, sampling={"temperature": 0.0, "max_tokens": 100},
-                                         schema=AgreementVerdicts, keys=[f"{rows[n]['_nonce']}#agree" for n in judge_rows])
+                jconvs.append(
+                    self.user(
+                        rows[n],
+                        agree.render(
+                            question=questions[n],
+                            reference=references[n],
+                            attempts=[a if a is not None else "(no answer)" for a in rec["attempts"]],
+                        ),
+                    )
+                )
+            judged = self.llm.chat_batch(
+                jconvs,
+                sampling={"temperature": 0.0, "max_tokens": 100},
+                schema=AgreementVerdicts,
+                keys=[f"{rows[n]['_nonce']}#agree" for n in judge_rows],
+            )
             self.account(judged)
             for n, res in zip(judge_rows, judged):
                 rec = records[n]
                 if res.ok and len(res.parsed.verdicts) == self.k:
                     rec["verdicts"] = [bool(v) and a is not None for v, a in zip(res.parsed.verdicts, rec["attempts"])]
                 else:
-                    rec["error"] = res.error.to_dict() if res.error else f"judge gave {len(res.parsed.verdicts)} verdicts"
+                    rec["error"] = (
+                        res.error.to_dict() if res.error else f"judge gave {len(res.parsed.verdicts)} verdicts"
+                    )
         out = []
         for rec in records:
             rate = FAILED if "error" in rec else sum(bool(v) for v in rec["verdicts"]) / self.k

@@ -61,13 +61,17 @@ def load_template(name: str, language: str, provided: Iterable[str], override: O
         raise ValueError(f"prompt template {name!r} ({source}) has a syntax error: {e.message}") from None
     missing = meta.find_undeclared_variables(ast) - set(provided)
     if missing:
-        raise ValueError(f"prompt template {name!r} ({source}) uses undefined variables {sorted(missing)}; "
-                         f"available: {sorted(provided)}")
+        raise ValueError(
+            f"prompt template {name!r} ({source}) uses undefined variables {sorted(missing)}; "
+            f"available: {sorted(provided)}"
+        )
     m = _VERSION.search(text)
     return Template(name, m.group(1) if m else "custom", source, text)
 
 
-def load_templates(language: str, spec: Dict[str, Iterable[str]], overrides: Optional[Dict[str, str]]) -> Dict[str, Template]:
+def load_templates(
+    language: str, spec: Dict[str, Iterable[str]], overrides: Optional[Dict[str, str]]
+) -> Dict[str, Template]:
     """Load several templates at once; unknown override names are an error."""
     overrides = dict(overrides or {})
     unknown = set(overrides) - set(spec)

@@ -22,8 +22,18 @@ from typing import Any, Callable, Dict, List, Optional
 
 from aiohttp import web
 
-FAULT_KINDS = ("429", "500", "503", "hang", "drop", "empty_choices", "malformed_json", "truncate", "wrong_types",
-               "out_of_range")
+FAULT_KINDS = (
+    "429",
+    "500",
+    "503",
+    "hang",
+    "drop",
+    "empty_choices",
+    "malformed_json",
+    "truncate",
+    "wrong_types",
+    "out_of_range",
+)
 
 
 @dataclass
@@ -82,9 +92,17 @@ def count_tokens(messages) -> int:
 
 
 class FakeOpenAIServer:
-    def __init__(self, responder: Optional[Callable[[Dict], str]] = None, latency: float = 0.0,
-                 faults: Optional[Dict[str, float]] = None, seed: int = 0, retry_after: float = 0.05,
-                 hang_seconds: float = 30.0, keep_bodies: bool = True, reject_json_schema: bool = False):
+    def __init__(
+        self,
+        responder: Optional[Callable[[Dict], str]] = None,
+        latency: float = 0.0,
+        faults: Optional[Dict[str, float]] = None,
+        seed: int = 0,
+        retry_after: float = 0.05,
+        hang_seconds: float = 30.0,
+        keep_bodies: bool = True,
+        reject_json_schema: bool = False,
+    ):
         self.responder = responder or MindGymScript()
         self.latency = latency
         self.faults = dict(faults or {})
@@ -167,17 +185,30 @@ class FakeOpenAIServer:
             elif fault == "wrong_types":
                 text = json.dumps({k: [v] if not isinstance(v, list) else "oops" for k, v in _loads(text).items()})
             elif fault == "out_of_range":
-                text = json.dumps({k: (99 if isinstance(v, int) and not isinstance(v, bool) else v)
-                                   for k, v in _loads(text).items()})
-            usage = {"prompt_tokens": count_tokens(body.get("messages", [])),
-                     "completion_tokens": count_text_tokens(text) + 1}
+                text = json.dumps(
+                    {k: (99 if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in _loads(text).items()}
+                )
+            usage = {
+                "prompt_tokens": count_tokens(body.get("messages", [])),
+                "completion_tokens": count_text_tokens(text) + 1,
+            }
             if fault == "malformed_json":
-                return web.Response(status=200, text='{"id": "x", "choices": [{"message": ', content_type="application/json")
-            choices = [] if fault == "empty_choices" else [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}]
-            payload = {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-                       "model": body.get("model", "fake"), "choices": choices,
-                       "usage": {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}}
+                return web.Response(
+                    status=200, text='{"id": "x", "choices": [{"message": ', content_type="application/json"
+                )
+            choices = (
+                []
+                if fault == "empty_choices"
+                else [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}]
+            )
+            payload = {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "fake"),
+                "choices": choices,
+                "usage": {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]},
+            }
             with self._lock:
                 self.stats.by_status[200] += 1
                 self.stats.prompt_tokens += usage["prompt_tokens"]
@@ -195,18 +226,27 @@ class FakeOpenAIServer:
     def _status(self, status: int, message: str, headers: Optional[Dict[str, str]] = None) -> web.Response:
         with self._lock:
             self.stats.by_status[status] += 1
-        return web.json_response({"error": {"message": message, "type": "fake", "code": status}}, status=status,
-                                 headers=headers)
+        return web.json_response(
+            {"error": {"message": message, "type": "fake", "code": status}}, status=status, headers=headers
+        )
 
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": "fake", "object": "model"}]})
 
     async def _stats(self, request: web.Request) -> web.Response:
         s = self.stats
-        return web.json_response({"requests": s.requests, "completed": s.completed, "by_status": dict(s.by_status),
-                                  "faults": dict(s.faults), "resent_completed": s.resent_completed(),
-                                  "prompt_tokens": s.prompt_tokens, "completion_tokens": s.completion_tokens,
-                                  "max_in_flight": s.max_in_flight})
+        return web.json_response(
+            {
+                "requests": s.requests,
+                "completed": s.completed,
+                "by_status": dict(s.by_status),
+                "faults": dict(s.faults),
+                "resent_completed": s.resent_completed(),
+                "prompt_tokens": s.prompt_tokens,
+                "completion_tokens": s.completion_tokens,
+                "max_in_flight": s.max_in_flight,
+            }
+        )
 
     def start(self) -> "FakeOpenAIServer":
         with socket.socket() as s:
@@ -289,9 +329,14 @@ def request_kind(body: Dict) -> str:
     text = user_text(body)
     if "background document" in text or "背景文档" in text:
         return "background"
-    for marker, kind in (('"sub_questions"', "seed_qa"),
-                         ('"multihop_question"', "multihop"), ('"depth"', "judge"), ('"verdicts"', "agree"),
-                         ('"winner"', "pairwise"), ('{"answer"', "solve")):
+    for marker, kind in (
+        ('"sub_questions"', "seed_qa"),
+        ('"multihop_question"', "multihop"),
+        ('"depth"', "judge"),
+        ('"verdicts"', "agree"),
+        ('"winner"', "pairwise"),
+        ('{"answer"', "solve"),
+    ):
         if marker in text:
             return kind
     return "other"
@@ -324,14 +369,19 @@ class MindGymScript:
 
     def _background(self, body):
         text = user_text(body)
-        area = text.split("\u201c")[1].split("\u201d")[0] if "\u201c" in text else (
-            text.split('"')[1] if '"' in text else "general")
+        area = (
+            text.split("\u201c")[1].split("\u201d")[0]
+            if "\u201c" in text
+            else (text.split('"')[1] if '"' in text else "general")
+        )
         n = self._h(body)
-        doc = (f"In the year {1800 + n % 200}, the town of Vell{n % 97} kept records on {area}. "
-               f"Engineer Mara Quist measured {n % 50 + 10} units on Monday and twice that on Friday. "
-               "Her colleague Tomas Reyd arrived two years later and compared both figures with the "
-               "archive, which listed a rule: every doubling must be reported to the council within "
-               "three days. The council met only on Thursdays, so reports reached it late. ") * 2
+        doc = (
+            f"In the year {1800 + n % 200}, the town of Vell{n % 97} kept records on {area}. "
+            f"Engineer Mara Quist measured {n % 50 + 10} units on Monday and twice that on Friday. "
+            "Her colleague Tomas Reyd arrived two years later and compared both figures with the "
+            "archive, which listed a rule: every doubling must be reported to the council within "
+            "three days. The council met only on Thursdays, so reports reached it late. "
+        ) * 2
         return doc.strip()
 
     @staticmethod
@@ -348,31 +398,53 @@ class MindGymScript:
     def _seed_qa(self, body):
         text = user_text(body)
         about = self._snippet(text)
-        allowed = [line.split(":")[0].split("\uff1a")[0].strip("- ").strip()
-                   for line in text.splitlines() if line.startswith("- ")]
+        allowed = [
+            line.split(":")[0].split("\uff1a")[0].strip("- ").strip()
+            for line in text.splitlines()
+            if line.startswith("- ")
+        ]
         allowed = [a for a in allowed if a] or ["Bridging"]
         principle = allowed[self._h(body) % len(allowed)]
-        return json.dumps({"relationship_category": principle, "sub_questions": [
-            {"question": f"Who measured the units on Monday [{about}]?", "answer": "Mara Quist"},
-            {"question": "How many units were measured on Friday relative to Monday?", "answer": "twice as many"},
-            {"question": "On which day did the council meet?", "answer": "Thursday"}]})
+        return json.dumps(
+            {
+                "relationship_category": principle,
+                "sub_questions": [
+                    {"question": f"Who measured the units on Monday [{about}]?", "answer": "Mara Quist"},
+                    {
+                        "question": "How many units were measured on Friday relative to Monday?",
+                        "answer": "twice as many",
+                    },
+                    {"question": "On which day did the council meet?", "answer": "Thursday"},
+                ],
+            }
+        )
 
     def _multihop(self, body):
         n = self._h(body)
         text = user_text(body)
         about = text.split("[", 1)[1].split("]", 1)[0] if "[" in text and "]" in text else ""
-        return json.dumps({
-            "thinking": "First identify who measured on Monday, then relate Friday's figure to Monday's, "
-                        "then apply the reporting rule to the council's meeting day.",
-            "multihop_question": f"[{about}] The person who measured on Monday in {_word(n)} doubled the figure by Friday; "
-                                 "given the three-day reporting rule and Thursday meetings, when does the council "
-                                 "first hear of it?",
-            "multihop_answer": "The following Thursday, because the report is due within three days of Friday "
-                               "and the council meets only on Thursdays."})
+        return json.dumps(
+            {
+                "thinking": "First identify who measured on Monday, then relate Friday's figure to Monday's, "
+                "then apply the reporting rule to the council's meeting day.",
+                "multihop_question": f"[{about}] The person who measured on Monday in {_word(n)} doubled the "
+                "figure by Friday; "
+                "given the three-day reporting rule and Thursday meetings, when does the council "
+                "first hear of it?",
+                "multihop_answer": "The following Thursday, because the report is due within three days of Friday "
+                "and the council meets only on Thursdays.",
+            }
+        )
 
     def _judge(self, body):
-        return json.dumps({"depth": self.depth, "depth_reason": "three dependent steps",
-                           "breadth": self.breadth, "breadth_reason": "dates, quantities and rules"})
+        return json.dumps(
+            {
+                "depth": self.depth,
+                "depth_reason": "three dependent steps",
+                "breadth": self.breadth,
+                "breadth_reason": "dates, quantities and rules",
+            }
+        )
 
     def _solve(self, body):
         q = user_text(body)
@@ -385,11 +457,22 @@ class MindGymScript:
         return json.dumps({"verdicts": ["Thursday" in ln for ln in lines] or [True]})
 
     def _dj_analysis(self, body):
-        dims = ("linguistic_complexity", "conceptual_depth", "prior_knowledge", "step_complexity", "ambiguity",
-                "clarity", "relevance", "usefulness", "fluency", "accuracy", "grammar", "informativeness",
-                "coherence")
-        return json.dumps({"dimension_scores": {d: 3 for d in dims}, "tags": {}, "flags": [],
-                           "rationale": "scripted"})
+        dims = (
+            "linguistic_complexity",
+            "conceptual_depth",
+            "prior_knowledge",
+            "step_complexity",
+            "ambiguity",
+            "clarity",
+            "relevance",
+            "usefulness",
+            "fluency",
+            "accuracy",
+            "grammar",
+            "informativeness",
+            "coherence",
+        )
+        return json.dumps({"dimension_scores": {d: 3 for d in dims}, "tags": {}, "flags": [], "rationale": "scripted"})
 
     def _pairwise(self, body):
         return json.dumps({"winner": "A", "reason": "more steps"})
@@ -413,8 +496,13 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
     faults = {k: float(v) for k, v in (f.split("=") for f in a.fault)}
-    srv = FakeOpenAIServer(MindGymScript(a.depth, a.breadth, a.solve_every), latency=a.latency, faults=faults, seed=a.seed,
-                           keep_bodies=False).start()
+    srv = FakeOpenAIServer(
+        MindGymScript(a.depth, a.breadth, a.solve_every),
+        latency=a.latency,
+        faults=faults,
+        seed=a.seed,
+        keep_bodies=False,
+    ).start()
     print(srv.base_url, flush=True)
     try:
         while True:

@@ -9,8 +9,11 @@ from contextlib import contextmanager
 
 @contextmanager
 def served(latency: float = 0.2, *extra: str):
-    proc = subprocess.Popen([sys.executable, "-m", "mindgym_ops.testing.server", "--latency", str(latency), *extra],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mindgym_ops.testing.server", "--latency", str(latency), *extra],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = proc.stdout.readline().strip()
         yield url

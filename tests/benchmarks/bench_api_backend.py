@@ -27,8 +27,10 @@ def measure(url: str, concurrency: int, n: int, latency: float) -> float:
     assert all(r.ok for r in res)
     rate = n / dt
     bound = concurrency / latency
-    print(f"api backend, concurrency {concurrency:>2}: {rate:7.1f} requests/s  "
-          f"(bound {bound:.0f}/s, {100 * rate / bound:.0f}% of bound)")
+    print(
+        f"api backend, concurrency {concurrency:>2}: {rate:7.1f} requests/s  "
+        f"(bound {bound:.0f}/s, {100 * rate / bound:.0f}% of bound)"
+    )
     return rate / bound
 
 

@@ -18,11 +18,15 @@ from data_juicer.utils.constant import Fields  # noqa: E402
 
 
 def rows(n):
-    return {"text": [f"Question {i}: how long is the river?" for i in range(n)],
-            "multihop_question": [f"Question {i}: how long is the river?" for i in range(n)],
-            "multihop_answer": ["The following Thursday, because the report is due within three days."] * n,
-            "sub_questions": [[]] * n, "images": [[]] * n, "mindgym_row_id": [f"r{i}" for i in range(n)],
-            Fields.stats: [{} for _ in range(n)]}
+    return {
+        "text": [f"Question {i}: how long is the river?" for i in range(n)],
+        "multihop_question": [f"Question {i}: how long is the river?" for i in range(n)],
+        "multihop_answer": ["The following Thursday, because the report is due within three days."] * n,
+        "sub_questions": [[]] * n,
+        "images": [[]] * n,
+        "mindgym_row_id": [f"r{i}" for i in range(n)],
+        Fields.stats: [{} for _ in range(n)],
+    }
 
 
 def timed(name, op, n, url, calls_per_row):
@@ -58,20 +62,37 @@ def main():
         os.environ["OPENAI_BASE_URL"] = url
         os.environ.setdefault("OPENAI_API_KEY", "EMPTY")
         params = {"max_concurrency": a.concurrency}
-        ours = timed("mindgym_depth_breadth_filter", MindgymDepthBreadthFilter(
-            backend="api", model="fake", model_params=params), a.rows, url, 1)
-        timed("mindgym_self_consistency_filter", MindgymSelfConsistencyFilter(
-            backend="api", model="fake", model_params=params), a.rows, url, 5)
+        ours = timed(
+            "mindgym_depth_breadth_filter",
+            MindgymDepthBreadthFilter(backend="api", model="fake", model_params=params),
+            a.rows,
+            url,
+            1,
+        )
+        timed(
+            "mindgym_self_consistency_filter",
+            MindgymSelfConsistencyFilter(backend="api", model="fake", model_params=params),
+            a.rows,
+            url,
+            5,
+        )
         bound = a.concurrency / a.latency
         print(f"depth/breadth share of the ideal bound ({bound:.0f} rows/s): {ours / bound:.2f} (target >= 0.80)")
         if not a.skip_dj:
             from data_juicer.ops.filter.llm_difficulty_score_filter import LLMDifficultyScoreFilter
 
             n = max(16, a.rows // 8)  # one call at a time: a smaller sample keeps the run short
-            dj = timed("llm_difficulty_score_filter (DJ)", LLMDifficultyScoreFilter(
-                api_or_hf_model="fake", input_keys=["text"]), n, url, 1)
-            print(f"ratio mindgym_depth_breadth_filter / llm_difficulty_score_filter: {ours / dj:.1f}x "
-                  f"(target >= 20x at np 1)")
+            dj = timed(
+                "llm_difficulty_score_filter (DJ)",
+                LLMDifficultyScoreFilter(api_or_hf_model="fake", input_keys=["text"]),
+                n,
+                url,
+                1,
+            )
+            print(
+                f"ratio mindgym_depth_breadth_filter / llm_difficulty_score_filter: {ours / dj:.1f}x "
+                f"(target >= 20x at np 1)"
+            )
 
 
 if __name__ == "__main__":

@@ -40,8 +40,7 @@ def main():
                     args.pop("cache_dir", None)
         path = os.path.join(tmp, "recipe.yaml")
         yaml.safe_dump(recipe, open(path, "w"))
-        env = dict(os.environ, OPENAI_BASE_URL=url, OPENAI_API_KEY="EMPTY", MINDGYM_BACKEND="api",
-                   MINDGYM_MODEL="fake")
+        env = dict(os.environ, OPENAI_BASE_URL=url, OPENAI_API_KEY="EMPTY", MINDGYM_BACKEND="api", MINDGYM_MODEL="fake")
         exe = os.path.join(os.path.dirname(sys.executable), "dj-process")
         done = subprocess.run([exe, "--config", path], env=env, capture_output=True, text=True)
         if done.returncode != 0:

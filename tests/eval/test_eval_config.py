@@ -4,20 +4,35 @@ import json
 
 import pytest
 import yaml
-
 from helpers import ROOT
-from mindgym_train.config import ConfigError
 from mindgym_train.eval_config import BENCHMARKS, load_eval_config
 from mindgym_train.evaluate import build_serve_argv, build_task_config, main, needs_server
 
 GOLDEN = {
-    "gsm8k": {"model_id": "base", "datasets": ["gsm8k"], "no_timestamp": True, "eval_batch_size": 8,
-              "generation_config": {"max_tokens": 2048, "temperature": 0.0},
-              "dataset_args": {"gsm8k": {"few_shot_num": 0}}, "model": "base", "eval_type": "openai_api",
-              "api_url": "http://127.0.0.1:8000/v1", "api_key": "EMPTY"},
-    "gpqa_diamond": {"model_id": "base", "datasets": ["gpqa_diamond"], "no_timestamp": True, "eval_batch_size": 8,
-                     "generation_config": {"max_tokens": 2048, "temperature": 0.0}, "limit": 300, "model": "base",
-                     "eval_type": "openai_api", "api_url": "http://127.0.0.1:8000/v1", "api_key": "EMPTY"},
+    "gsm8k": {
+        "model_id": "base",
+        "datasets": ["gsm8k"],
+        "no_timestamp": True,
+        "eval_batch_size": 8,
+        "generation_config": {"max_tokens": 2048, "temperature": 0.0},
+        "dataset_args": {"gsm8k": {"few_shot_num": 0}},
+        "model": "base",
+        "eval_type": "openai_api",
+        "api_url": "http://127.0.0.1:8000/v1",
+        "api_key": "EMPTY",
+    },
+    "gpqa_diamond": {
+        "model_id": "base",
+        "datasets": ["gpqa_diamond"],
+        "no_timestamp": True,
+        "eval_batch_size": 8,
+        "generation_config": {"max_tokens": 2048, "temperature": 0.0},
+        "limit": 300,
+        "model": "base",
+        "eval_type": "openai_api",
+        "api_url": "http://127.0.0.1:8000/v1",
+        "api_key": "EMPTY",
+    },
 }
 
 
@@ -50,20 +65,27 @@ def test_golden_task_configs_for_the_six_benchmarks(tmp_path, monkeypatch):
 
 
 def test_serve_argv_for_swift_deploy(tmp_path):
-    cfg = load_eval_config(str(paper_config(tmp_path, serve={"backend": "swift", "model_type": "qwen2_5_vl",
-                                                               "template": "qwen2_5_vl"})))
+    cfg = load_eval_config(
+        str(paper_config(tmp_path, serve={"backend": "swift", "model_type": "qwen2_5_vl", "template": "qwen2_5_vl"}))
+    )
     argv = build_serve_argv(cfg, cfg.models[0], 18123)
     assert argv[:4] == ["swift", "deploy", "--model", "Qwen/Qwen2.5-VL-7B-Instruct"]
     assert argv[argv.index("--port") + 1] == "18123" and "--model_type" in argv
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"benchmarks": ["gsm8k", "mmlu"]}, "unknown benchmark 'mmlu'; valid: ['gsm8k', 'math_500', 'gpqa_diamond', "
-                                        "'mm_star', 'math_vista', 'math_vision']"),
-    ({"models": [{"name": "s1", "path": "./no/such/ckpt"}]}, "checkpoint for model 's1' not found"),
-    ({"serve": {"backend": "tgi"}}, "serve.backend must be one of ['auto', 'vllm', 'swift']"),
-    ({"endpoint": {"url": "http://127.0.0.1:9/v1"}}, "endpoint unreachable"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (
+            {"benchmarks": ["gsm8k", "mmlu"]},
+            "unknown benchmark 'mmlu'; valid: ['gsm8k', 'math_500', 'gpqa_diamond', "
+            "'mm_star', 'math_vista', 'math_vision']",
+        ),
+        ({"models": [{"name": "s1", "path": "./no/such/ckpt"}]}, "checkpoint for model 's1' not found"),
+        ({"serve": {"backend": "tgi"}}, "serve.backend must be one of ['auto', 'vllm', 'swift']"),
+        ({"endpoint": {"url": "http://127.0.0.1:9/v1"}}, "endpoint unreachable"),
+    ],
+)
 def test_bad_eval_configs_fail_early_with_one_line(tmp_path, change, message):
     path = paper_config(tmp_path, **change)
     with pytest.raises(SystemExit) as e:

@@ -9,10 +9,9 @@ import datasets
 import psutil
 import pytest
 import yaml
-from PIL import Image, ImageDraw
-
 from helpers import ROOT
 from mindgym_train.evaluate import main
+from PIL import Image, ImageDraw
 from tiny_models import build_tiny_qwen25_vl
 
 pytestmark = pytest.mark.slow
@@ -24,10 +23,19 @@ def gsm8k_local(root):
     for split in ("test", "train"):
         with open(d / "main" / f"{split}.jsonl", "w") as f:
             for i in range(3):
-                f.write(json.dumps({"question": f"Tom has {i} apples and buys 2 more. How many?",
-                                    "answer": f"{i} + 2 = {i + 2}\n#### {i + 2}"}) + "\n")
-    (d / "README.md").write_text("---\nconfigs:\n- config_name: main\n  data_files:\n  - split: test\n"
-                                 "    path: main/test.jsonl\n  - split: train\n    path: main/train.jsonl\n---\n")
+                f.write(
+                    json.dumps(
+                        {
+                            "question": f"Tom has {i} apples and buys 2 more. How many?",
+                            "answer": f"{i} + 2 = {i + 2}\n#### {i + 2}",
+                        }
+                    )
+                    + "\n"
+                )
+    (d / "README.md").write_text(
+        "---\nconfigs:\n- config_name: main\n  data_files:\n  - split: test\n"
+        "    path: main/test.jsonl\n  - split: train\n    path: main/train.jsonl\n---\n"
+    )
     return d
 
 
@@ -45,28 +53,53 @@ def mmstar_local(root):
         rows["category"].append("coarse perception")
         rows["l2_category"].append("color")
         rows["meta_info"].append({"source": "synthetic", "split": "val", "image_path": f"{color}.png"})
-    feats = datasets.Features({"index": datasets.Value("int64"), "question": datasets.Value("string"),
-                               "image": datasets.Image(), "answer": datasets.Value("string"),
-                               "category": datasets.Value("string"), "l2_category": datasets.Value("string"),
-                               "meta_info": {"source": datasets.Value("string"), "split": datasets.Value("string"),
-                                             "image_path": datasets.Value("string")}})
+    feats = datasets.Features(
+        {
+            "index": datasets.Value("int64"),
+            "question": datasets.Value("string"),
+            "image": datasets.Image(),
+            "answer": datasets.Value("string"),
+            "category": datasets.Value("string"),
+            "l2_category": datasets.Value("string"),
+            "meta_info": {
+                "source": datasets.Value("string"),
+                "split": datasets.Value("string"),
+                "image_path": datasets.Value("string"),
+            },
+        }
+    )
     d = root / "mmstar_local"
     d.mkdir()
     datasets.Dataset.from_dict(rows, features=feats).to_parquet(str(d / "val.parquet"))
-    (d / "README.md").write_text("---\nconfigs:\n- config_name: val\n  data_files:\n  - split: val\n"
-                                 "    path: val.parquet\n---\n")
+    (d / "README.md").write_text(
+        "---\nconfigs:\n- config_name: val\n  data_files:\n  - split: val\n" "    path: val.parquet\n---\n"
+    )
     return d
 
 
 def test_two_tiny_checkpoints_on_gsm8k_and_mm_star(tmp_path, capsys):
     base = build_tiny_qwen25_vl(str(tmp_path / "base"), seed=0)
     tuned = build_tiny_qwen25_vl(str(tmp_path / "tuned"), seed=1)
-    cfg = {"output_dir": str(tmp_path / "eval"), "base_model": base, "models": [{"name": "stage4", "path": tuned}],
-           "text_eval": "served", "generation": {"max_tokens": 8, "temperature": 0.0}, "eval_batch_size": 2,
-           "serve": {"backend": "swift", "model_type": "qwen2_5_vl", "template": "qwen2_5_vl", "start_timeout": 300,
-                     "max_new_tokens": 8, "external_plugins": [str(ROOT / "tests" / "cpu_vl_shim.py")]},
-           "benchmarks": {"gsm8k": {"dataset_id": str(gsm8k_local(tmp_path)), "few_shot_num": 0, "limit": 2},
-                          "mm_star": {"dataset_id": str(mmstar_local(tmp_path)), "limit": 2}}}
+    cfg = {
+        "output_dir": str(tmp_path / "eval"),
+        "base_model": base,
+        "models": [{"name": "stage4", "path": tuned}],
+        "text_eval": "served",
+        "generation": {"max_tokens": 8, "temperature": 0.0},
+        "eval_batch_size": 2,
+        "serve": {
+            "backend": "swift",
+            "model_type": "qwen2_5_vl",
+            "template": "qwen2_5_vl",
+            "start_timeout": 300,
+            "max_new_tokens": 8,
+            "external_plugins": [str(ROOT / "tests" / "cpu_vl_shim.py")],
+        },
+        "benchmarks": {
+            "gsm8k": {"dataset_id": str(gsm8k_local(tmp_path)), "few_shot_num": 0, "limit": 2},
+            "mm_star": {"dataset_id": str(mmstar_local(tmp_path)), "limit": 2},
+        },
+    }
     path = tmp_path / "eval.yaml"
     path.write_text(yaml.safe_dump(cfg))
     before = {p.pid for p in psutil.Process().children(recursive=True)}

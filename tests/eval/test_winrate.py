@@ -1,8 +1,9 @@
 import json
 
+from mindgym_train.winrate import win_rate
+
 from mindgym_ops.llm import LLM
 from mindgym_ops.testing.server import user_text
-from mindgym_train.winrate import win_rate
 
 
 def test_win_rate_counts_wins_ties_losses_with_order_swaps(api_env, script):
@@ -21,8 +22,12 @@ def test_win_rate_counts_wins_ties_losses_with_order_swaps(api_env, script):
 
     script.overrides["pairwise"] = judge
     llm = LLM(backend="api", model="judge")
-    out = win_rate(llm, [f"Q{i}?" for i in range(4)], [f"BASE answer {i}" for i in range(4)],
-                   [f"TUNED answer {i}" for i in range(4)])
+    out = win_rate(
+        llm,
+        [f"Q{i}?" for i in range(4)],
+        [f"BASE answer {i}" for i in range(4)],
+        [f"TUNED answer {i}" for i in range(4)],
+    )
     for dim in ("depth", "breadth"):
         s = out["summary"][dim]
         assert (s["win"], s["tie"], s["loss"]) == (1, 2, 1)

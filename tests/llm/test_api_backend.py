@@ -2,12 +2,11 @@ import json
 import logging
 
 import pytest
+from helpers import SECRET
 
 from mindgym_ops.llm import LLM, ErrorKind
 from mindgym_ops.schemas import DepthBreadth
 from mindgym_ops.testing.server import FakeOpenAIServer, MindGymScript
-
-from helpers import SECRET
 
 JUDGE = [{"role": "user", "content": 'Rate it. Reply with JSON only: {"depth": <1-5>, ...}'}]
 
@@ -73,7 +72,9 @@ def test_parse_retries_stop_at_first_valid_reply():
 
     def judge(body):
         r = next(replies)
-        return r if r is not None else json.dumps({"depth": 3, "depth_reason": "a", "breadth": 2, "breadth_reason": "b"})
+        return (
+            r if r is not None else json.dumps({"depth": 3, "depth_reason": "a", "breadth": 2, "breadth_reason": "b"})
+        )
 
     script.overrides["judge"] = judge
     with FakeOpenAIServer(script) as srv:

@@ -5,6 +5,7 @@ import sys
 import time
 
 from helpers import dj_env, read_jsonl, write_recipe
+
 from mindgym_ops.llm import LLM
 from mindgym_ops.schemas import DepthBreadth
 from mindgym_ops.testing.server import FakeOpenAIServer
@@ -29,8 +30,12 @@ def test_cache_never_stores_the_api_key(server, tmp_path, monkeypatch):
     from helpers import SECRET
 
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
-    llm = LLM(backend="api", model="fake", model_params={"base_url": server.base_url, "api_key": SECRET},
-              cache_dir=str(tmp_path))
+    llm = LLM(
+        backend="api",
+        model="fake",
+        model_params={"base_url": server.base_url, "api_key": SECRET},
+        cache_dir=str(tmp_path),
+    )
     llm.chat_batch([JUDGE], schema=DepthBreadth, keys=["k"])
     for f in tmp_path.iterdir():
         assert SECRET.encode() not in f.read_bytes()
@@ -38,17 +43,31 @@ def test_cache_never_stores_the_api_key(server, tmp_path, monkeypatch):
 
 def test_kill_midway_then_rerun_sends_no_completed_request_twice(tmp_path):
     with FakeOpenAIServer(latency=0.05) as srv:
-        recipe = write_recipe(tmp_path, {
-            "project_name": "crash", "np": 1, "use_cache": False,
-            "generated_dataset_config": {"type": "EmptyFormatter", "length": 24, "feature_keys": ["text"]},
-            "export_path": str(tmp_path / "out" / "result.jsonl"),
-            "process": [{"mindgym_background_mapper": {
-                "backend": "api", "model": "fake", "cache_dir": str(tmp_path / "cache"),
-                "model_params": {"max_concurrency": 4}}}]})
+        recipe = write_recipe(
+            tmp_path,
+            {
+                "project_name": "crash",
+                "np": 1,
+                "use_cache": False,
+                "generated_dataset_config": {"type": "EmptyFormatter", "length": 24, "feature_keys": ["text"]},
+                "export_path": str(tmp_path / "out" / "result.jsonl"),
+                "process": [
+                    {
+                        "mindgym_background_mapper": {
+                            "backend": "api",
+                            "model": "fake",
+                            "cache_dir": str(tmp_path / "cache"),
+                            "model_params": {"max_concurrency": 4},
+                        }
+                    }
+                ],
+            },
+        )
         exe = os.path.join(os.path.dirname(sys.executable), "dj-process")
         srv.hold_after = 10
-        proc = subprocess.Popen([exe, "--config", str(recipe)], env=dj_env(srv), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [exe, "--config", str(recipe)], env=dj_env(srv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.time() + 120
         while srv.stats.completed < 10 and time.time() < deadline:
             time.sleep(0.1)
@@ -58,8 +77,9 @@ def test_kill_midway_then_rerun_sends_no_completed_request_twice(tmp_path):
         assert srv.stats.completed == 10
         assert not (tmp_path / "out" / "result.jsonl").exists()
         srv.hold_after = None
-        done = subprocess.run([exe, "--config", str(recipe)], env=dj_env(srv), capture_output=True, text=True,
-                              timeout=300)
+        done = subprocess.run(
+            [exe, "--config", str(recipe)], env=dj_env(srv), capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         rows = read_jsonl(tmp_path / "out" / "result.jsonl")
         assert len(rows) == 24 and all(r["background_document"] for r in rows)

@@ -1,7 +1,7 @@
 import pytest
+from tiny_models import build_tiny_qwen2
 
 from mindgym_ops.llm import LLM
-from tiny_models import build_tiny_qwen2
 
 
 @pytest.fixture(scope="module")
@@ -10,11 +10,17 @@ def tiny_qwen2(tmp_path_factory):
 
 
 def test_hf_batched_generation_matches_one_at_a_time(tiny_qwen2):
-    llm = LLM(backend="hf", model=tiny_qwen2, model_params={"batch_size": 4},
-              sampling_params={"temperature": 0.0, "max_tokens": 6})
-    convs = [[{"role": "user", "content": "Hello there, how are you today?"}],
-             [{"role": "user", "content": "Hi"}],
-             [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Name three colours."}]]
+    llm = LLM(
+        backend="hf",
+        model=tiny_qwen2,
+        model_params={"batch_size": 4},
+        sampling_params={"temperature": 0.0, "max_tokens": 6},
+    )
+    convs = [
+        [{"role": "user", "content": "Hello there, how are you today?"}],
+        [{"role": "user", "content": "Hi"}],
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Name three colours."}],
+    ]
     batched = llm.chat_batch(convs, try_num=1)
     single = [llm.chat_batch([c], try_num=1)[0] for c in convs]
     assert [r.text for r in batched] == [r.text for r in single]  # left padding does not change greedy output
@@ -28,7 +34,11 @@ def test_hf_batched_generation_matches_one_at_a_time(tiny_qwen2):
 
 def test_hf_text_model_refuses_image_rows_with_a_reason(tiny_qwen2, tmp_path):
     llm = LLM(backend="hf", model=tiny_qwen2, sampling_params={"max_tokens": 2})
-    conv = [{"role": "user", "content": [{"type": "image", "image": str(tmp_path / "x.png")},
-                                         {"type": "text", "text": "what?"}]}]
+    conv = [
+        {
+            "role": "user",
+            "content": [{"type": "image", "image": str(tmp_path / "x.png")}, {"type": "text", "text": "what?"}],
+        }
+    ]
     res = llm.chat_batch([conv])[0]
     assert res.error is not None and res.error.kind.value == "input"

@@ -5,9 +5,8 @@ import json
 import subprocess
 import sys
 
-from PIL import Image
-
 from helpers import ROOT, dj_env
+from PIL import Image
 from tiny_models import build_tiny_qwen25_vl
 
 SCRIPT = r"""
@@ -17,7 +16,8 @@ import cpu_vl_shim  # noqa: F401  (tests only)
 from mindgym_ops.llm import LLM
 llm = LLM(backend="hf", model=sys.argv[2], model_params={"batch_size": 3},
           sampling_params={"temperature": 0.0, "max_tokens": 4})
-img = lambda p: [{"role": "user", "content": [{"type": "image", "image": p}, {"type": "text", "text": "What is shown?"}]}]
+img = lambda p: [{"role": "user",
+                  "content": [{"type": "image", "image": p}, {"type": "text", "text": "What is shown?"}]}]
 convs = [img(sys.argv[3]), img(sys.argv[4]), [{"role": "user", "content": "A text row."}], img("/no/such.png")]
 res = llm.chat_batch(convs, try_num=1)
 print(json.dumps([{"prompt": r.usage.prompt_tokens, "completion": r.usage.completion_tokens,
@@ -30,8 +30,13 @@ def test_hf_backend_runs_image_rows_through_a_tiny_qwen25_vl(tmp_path):
     small, large = tmp_path / "small.png", tmp_path / "large.png"
     Image.new("RGB", (56, 56), "red").save(small)
     Image.new("RGB", (112, 112), "blue").save(large)
-    r = subprocess.run([sys.executable, "-c", SCRIPT, str(ROOT / "tests"), model, str(small), str(large)],
-                       capture_output=True, text=True, env=dj_env(), timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(ROOT / "tests"), model, str(small), str(large)],
+        capture_output=True,
+        text=True,
+        env=dj_env(),
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
     small_r, large_r, text_r, missing_r = out

@@ -1,16 +1,22 @@
 import pytest
 
-from mindgym_ops.llm import LLM
-from mindgym_ops.llm import packaged
+from mindgym_ops.llm import LLM, packaged
 from mindgym_ops.schemas import DepthBreadth
 
 
 def test_smollm2_through_llama_cpp_returns_schema_valid_json(tmp_path, monkeypatch):
     monkeypatch.setenv("MINDGYM_CACHE", str(tmp_path))
     llm = LLM(backend="local", model="smollm2", sampling_params={"temperature": 0.0, "max_tokens": 120, "seed": 0})
-    convs = [[{"role": "user", "content": "Rate the depth and breadth of the question 'Why is the sky blue?' "
-                                          'Reply with JSON: {"depth": 1-5, "depth_reason": "...", '
-                                          '"breadth": 1-5, "breadth_reason": "..."}'}]] * 2
+    convs = [
+        [
+            {
+                "role": "user",
+                "content": "Rate the depth and breadth of the question 'Why is the sky blue?' "
+                'Reply with JSON: {"depth": 1-5, "depth_reason": "...", '
+                '"breadth": 1-5, "breadth_reason": "..."}',
+            }
+        ]
+    ] * 2
     res = llm.chat_batch(convs, schema=DepthBreadth, keys=["a", "b"], try_num=3)
     assert any(r.ok for r in res), [r.error for r in res]
     ok = next(r for r in res if r.ok)

@@ -6,29 +6,35 @@ from mindgym_ops.schemas import TEXT_PRINCIPLES, DepthBreadth, MultiHop, seed_se
 GOOD = '{"depth": 4, "depth_reason": "r1", "breadth": 2, "breadth_reason": "r2"}'
 
 
-@pytest.mark.parametrize("text", [
-    GOOD,
-    "```json\n" + GOOD + "\n```",
-    "Sure! Here is my rating:\n" + GOOD + "\nHope this helps.",
-    "```\n" + GOOD + "\n```",
-    "prefix {not json} then " + GOOD,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        GOOD,
+        "```json\n" + GOOD + "\n```",
+        "Sure! Here is my rating:\n" + GOOD + "\nHope this helps.",
+        "```\n" + GOOD + "\n```",
+        "prefix {not json} then " + GOOD,
+    ],
+)
 def test_tolerant_extraction_finds_the_object(text):
     parsed, err = parse_reply(text, DepthBreadth)
     assert err is None
     assert (parsed.depth, parsed.breadth) == (4, 2)
 
 
-@pytest.mark.parametrize("text,finish,kind", [
-    ("", "stop", ErrorKind.EMPTY),
-    (None, "stop", ErrorKind.EMPTY),
-    ("I cannot rate this.", "stop", ErrorKind.PARSE),
-    ('{"depth": 4, "depth_reason": "r1", "breadth"', "length", ErrorKind.TRUNCATED),
-    ('{"depth": "deep", "depth_reason": "r", "breadth": 2, "breadth_reason": "r"}', "stop", ErrorKind.VALIDATION),
-    ('{"depth": 9, "depth_reason": "r", "breadth": 2, "breadth_reason": "r"}', "stop", ErrorKind.VALIDATION),
-    ('{"depth": 3, "depth_reason": "r"}', "stop", ErrorKind.VALIDATION),
-    ('[1, 2, 3]', "stop", ErrorKind.PARSE),
-])
+@pytest.mark.parametrize(
+    "text,finish,kind",
+    [
+        ("", "stop", ErrorKind.EMPTY),
+        (None, "stop", ErrorKind.EMPTY),
+        ("I cannot rate this.", "stop", ErrorKind.PARSE),
+        ('{"depth": 4, "depth_reason": "r1", "breadth"', "length", ErrorKind.TRUNCATED),
+        ('{"depth": "deep", "depth_reason": "r", "breadth": 2, "breadth_reason": "r"}', "stop", ErrorKind.VALIDATION),
+        ('{"depth": 9, "depth_reason": "r", "breadth": 2, "breadth_reason": "r"}', "stop", ErrorKind.VALIDATION),
+        ('{"depth": 3, "depth_reason": "r"}', "stop", ErrorKind.VALIDATION),
+        ("[1, 2, 3]", "stop", ErrorKind.PARSE),
+    ],
+)
 def test_bad_replies_become_typed_errors(text, finish, kind):
     parsed, err = parse_reply(text, DepthBreadth, finish)
     assert parsed is None
@@ -42,7 +48,10 @@ def test_extract_json_rejects_prose():
 
 def test_seed_schema_enforces_allowed_principles():
     schema = seed_set_schema(TEXT_PRINCIPLES, 5)
-    ok = '{"relationship_category": "Comparison", "sub_questions": [{"question": "Who is A?", "answer": "x"}, {"question": "Who is B?", "answer": "y"}]}'
+    ok = (
+        '{"relationship_category": "Comparison", "sub_questions": '
+        '[{"question": "Who is A?", "answer": "x"}, {"question": "Who is B?", "answer": "y"}]}'
+    )
     assert parse_reply(ok, schema)[1] is None
     bad = ok.replace("Comparison", "Causal Inference")
     assert parse_reply(bad, schema)[1].kind == ErrorKind.VALIDATION
@@ -53,9 +62,13 @@ def test_seed_schema_enforces_allowed_principles():
 
 def test_multihop_thinking_must_not_state_the_answer():
     answer = "The council hears of it on the following Thursday afternoon"
-    leak = {"thinking": "Step one, step two. " + answer + ".", "multihop_question": "When does the council hear?",
-            "multihop_answer": answer}
+    leak = {
+        "thinking": "Step one, step two. " + answer + ".",
+        "multihop_question": "When does the council hear?",
+        "multihop_answer": answer,
+    }
     import json
+
     assert parse_reply(json.dumps(leak), MultiHop)[1].kind == ErrorKind.VALIDATION
     trailing = dict(leak, thinking="Find who measured, relate the days, apply the rule.\nFinal answer: Thursday")
     parsed, err = parse_reply(json.dumps(trailing), MultiHop)
@@ -75,9 +88,12 @@ def test_schemas_sent_to_grammar_engines_carry_no_string_length_limits():
 
 def test_multihop_question_must_not_carry_its_answer():
     import json
-    reply = {"thinking": "Relate the deltas by pollution, then compare the figures.",
-             "multihop_question": "Which river delta has the highest pollution level? A: The Delta of the North",
-             "multihop_answer": "The Delta of the North, with the highest measured pollution"}
+
+    reply = {
+        "thinking": "Relate the deltas by pollution, then compare the figures.",
+        "multihop_question": "Which river delta has the highest pollution level? A: The Delta of the North",
+        "multihop_answer": "The Delta of the North, with the highest measured pollution",
+    }
     parsed, err = parse_reply(json.dumps(reply), MultiHop)
     assert err is None and parsed.multihop_question == "Which river delta has the highest pollution level?"
     reply["multihop_question"] = "Given The Delta of the North, with the highest measured pollution, which is worst?"

@@ -6,9 +6,14 @@ from mindgym_ops.ops.mindgym_curriculum_mapper import MindgymCurriculumMapper
 
 
 def records(n, language="en", images=None):
-    return {"mindgym_row_id": [f"r{i}" for i in range(n)], "language": [language] * n,
-            "multihop_question": [f"Q{i}?" for i in range(n)], "multihop_answer": [f"A{i}" for i in range(n)],
-            "thinking": [f"T{i}" for i in range(n)], "images": [images or []] * n}
+    return {
+        "mindgym_row_id": [f"r{i}" for i in range(n)],
+        "language": [language] * n,
+        "multihop_question": [f"Q{i}?" for i in range(n)],
+        "multihop_answer": [f"A{i}" for i in range(n)],
+        "thinking": [f"T{i}" for i in range(n)],
+        "images": [images or []] * n,
+    }
 
 
 def test_round_robin_gives_disjoint_quarters():
@@ -22,10 +27,10 @@ def test_all_puts_every_record_in_every_stage_with_the_right_sides():
     by_stage = {s: m for s, m in zip(out["curriculum_stage"], out["messages"])}
     user = {s: m[0]["content"] for s, m in by_stage.items()}
     target = {s: m[1]["content"] for s, m in by_stage.items()}
-    assert "T0" in user[1] and "A0" not in user[1] and target[1] == "Answer: A0"           # Q + T -> A
-    assert "A0" in user[2] and target[2] == "Thinking: T0"                                  # Q + A -> T
+    assert "T0" in user[1] and "A0" not in user[1] and target[1] == "Answer: A0"  # Q + T -> A
+    assert "A0" in user[2] and target[2] == "Thinking: T0"  # Q + A -> T
     assert "A0" not in user[3] and "T0" not in user[3] and target[3] == "Answer: A0\n\nThinking: T0"
-    assert "A0" not in user[4] and "T0" not in user[4] and target[4] == "Answer: A0"        # Q -> A
+    assert "A0" not in user[4] and "T0" not in user[4] and target[4] == "Answer: A0"  # Q -> A
     assert all(m[0]["role"] == "user" and m[1]["role"] == "assistant" for m in by_stage.values())
 
 

@@ -14,8 +14,14 @@ from mindgym_ops.testing.server import user_text
 def dataset(questions, answers=None):
     n = len(questions)
     answers = answers or ["The following Thursday"] * n
-    return {"multihop_question": questions, "multihop_answer": answers, "sub_questions": [[]] * n,
-            "mindgym_row_id": [f"r{i}" for i in range(n)], "images": [[]] * n, Fields.stats: [{} for _ in range(n)]}
+    return {
+        "multihop_question": questions,
+        "multihop_answer": answers,
+        "sub_questions": [[]] * n,
+        "mindgym_row_id": [f"r{i}" for i in range(n)],
+        "images": [[]] * n,
+        Fields.stats: [{} for _ in range(n)],
+    }
 
 
 def run_filter(op, samples):
@@ -38,16 +44,18 @@ def test_depth_breadth_thresholds_in_both_directions(api_env, script, tmp_path):
     assert keep == [True, False, False, True]  # bounds are inclusive
     record = json.loads(stats[0]["mindgym_judge_record"])
     assert record["depth_reason"] == "x" and "raw" in record
-    op_max = MindgymDepthBreadthFilter(min_depth=1, max_depth=4, min_breadth=1, max_breadth=3, backend="api",
-                                       model="fake", work_dir=str(tmp_path))
+    op_max = MindgymDepthBreadthFilter(
+        min_depth=1, max_depth=4, min_breadth=1, max_breadth=3, backend="api", model="fake", work_dir=str(tmp_path)
+    )
     assert run_filter(op_max, dataset([f"a {w} question?" for w in scores]))[1] == [False, False, True, True]
 
 
 @pytest.mark.parametrize("policy,expected", [("keep", True), ("drop", False)])
 def test_on_judge_failure_decides_unscorable_rows(api_env, script, tmp_path, policy, expected):
     script.overrides["judge"] = lambda body: "I refuse to rate this."
-    op = MindgymDepthBreadthFilter(on_judge_failure=policy, try_num=2, backend="api", model="fake",
-                                   work_dir=str(tmp_path))
+    op = MindgymDepthBreadthFilter(
+        on_judge_failure=policy, try_num=2, backend="api", model="fake", work_dir=str(tmp_path)
+    )
     stats, keep = run_filter(op, dataset(["q one?"]))
     assert stats[0]["mindgym_depth"] == -1.0 and keep == [expected]
     assert json.loads(stats[0]["mindgym_judge_record"])["error"]["kind"] == "parse"
@@ -80,8 +88,9 @@ def test_self_consistency_band_with_a_scripted_solver(api_env, script, tmp_path)
     rec = json.loads(stats[1]["mindgym_solve_record"])
     assert rec["method"] == "rule" and len(rec["attempts"]) == 4
     assert script.seen["agree"] == 0  # short numeric answers need no judge call
-    wide = MindgymSelfConsistencyFilter(k=4, min_solve_rate=0.0, max_solve_rate=1.0, backend="api", model="fake",
-                                        work_dir=str(tmp_path))
+    wide = MindgymSelfConsistencyFilter(
+        k=4, min_solve_rate=0.0, max_solve_rate=1.0, backend="api", model="fake", work_dir=str(tmp_path)
+    )
     assert wide.in_band({"mindgym_solve_rate": 0.0}) and wide.in_band({"mindgym_solve_rate": 1.0})
 
 
@@ -96,18 +105,21 @@ def test_long_answers_go_to_the_judge_in_one_call_per_row(api_env, script, tmp_p
     assert json.loads(stats[0]["mindgym_solve_record"])["method"] == "judge"
 
 
-@pytest.mark.parametrize("ref,cand,expected", [
-    ("42 km", "The distance is 42 kilometres.", True),
-    ("42 km", "about 41 km", False),
-    ("1,500 dollars", "$1500", True),
-    ("3.5 hours", "3.50 h", True),
-    ("B", "(B) because ...", True),
-    ("B", "The answer is B.", True),
-    ("(C)", "A", False),
-    ("Paris", "paris", True),
-    ("Paris", "the capital of France", None),
-    ("The following Thursday, because the report is due within three days of Friday", "Thursday", None),
-])
+@pytest.mark.parametrize(
+    "ref,cand,expected",
+    [
+        ("42 km", "The distance is 42 kilometres.", True),
+        ("42 km", "about 41 km", False),
+        ("1,500 dollars", "$1500", True),
+        ("3.5 hours", "3.50 h", True),
+        ("B", "(B) because ...", True),
+        ("B", "The answer is B.", True),
+        ("(C)", "A", False),
+        ("Paris", "paris", True),
+        ("Paris", "the capital of France", None),
+        ("The following Thursday, because the report is due within three days of Friday", "Thursday", None),
+    ],
+)
 def test_normalised_matcher(ref, cand, expected):
     assert match(ref, cand) is expected
 
@@ -124,11 +136,18 @@ def test_image_records_send_the_image_to_the_judge(api_env, tmp_path):
     samples["images"] = [[str(path)], []]
     op = MindgymDepthBreadthFilter(backend="api", model="fake", work_dir=str(tmp_path))
     run_filter(op, samples)
-    bodies = {("image" if any(isinstance(m["content"], list) for m in b["messages"]) else "text"): b
-              for b in api_env.stats.bodies}
+    bodies = {
+        ("image" if any(isinstance(m["content"], list) for m in b["messages"]) else "text"): b
+        for b in api_env.stats.bodies
+    }
     assert set(bodies) == {"image", "text"}
-    part = next(p for m in bodies["image"]["messages"] if isinstance(m["content"], list)
-                for p in m["content"] if p["type"] == "image_url")
+    part = next(
+        p
+        for m in bodies["image"]["messages"]
+        if isinstance(m["content"], list)
+        for p in m["content"]
+        if p["type"] == "image_url"
+    )
     data = base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
     with Image.open(io.BytesIO(data)) as im:
         assert im.size == (40, 30) and im.convert("RGB").getpixel((5, 5)) == (200, 10, 10)

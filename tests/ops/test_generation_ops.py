@@ -10,8 +10,10 @@ from mindgym_ops.ops.mindgym_multihop_qa_mapper import MindgymMultihopQaMapper
 from mindgym_ops.ops.mindgym_seed_qa_mapper import MindgymSeedQaMapper
 from mindgym_ops.testing.server import user_text
 
-SEEDS = [{"question": "Who measured on Monday?", "answer": "Mara Quist"},
-         {"question": "When did the council meet?", "answer": "Thursday"}]
+SEEDS = [
+    {"question": "Who measured on Monday?", "answer": "Mara Quist"},
+    {"question": "When did the council meet?", "answer": "Thursday"},
+]
 
 
 def empty_rows(n):
@@ -20,19 +22,30 @@ def empty_rows(n):
 
 def seeded_rows(backgrounds, seeds=True):
     n = len(backgrounds)
-    rows = {"background_document": backgrounds, "reasoning_category": ["Historical Events"] * n,
-            "mindgym_row_id": [f"r{i}" for i in range(n)], "images": [[]] * n, Fields.meta: [{} for _ in range(n)]}
+    rows = {
+        "background_document": backgrounds,
+        "reasoning_category": ["Historical Events"] * n,
+        "mindgym_row_id": [f"r{i}" for i in range(n)],
+        "images": [[]] * n,
+        Fields.meta: [{} for _ in range(n)],
+    }
     if seeds:
         rows.update(sub_questions=[SEEDS] * n, relationship_category=["Bridging"] * n)
     return rows
 
 
 def test_background_round_robin_and_corpus_cut(api_env, tmp_path):
-    op = MindgymBackgroundMapper(categories=["Logical Deduction", "Economic Principles"], max_background_tokens=50,
-                                 backend="api", model="fake", work_dir=str(tmp_path))
+    op = MindgymBackgroundMapper(
+        categories=["Logical Deduction", "Economic Principles"],
+        max_background_tokens=50,
+        backend="api",
+        model="fake",
+        work_dir=str(tmp_path),
+    )
     long_text = "The exchange opened in 1847. " * 60
-    out = op.process_batched({"text": [None, long_text, "", None], "mindgym_row_id": ["r0", "r1", "r2", "r3"],
-                              Fields.meta: [{}, {}, {}, {}]})
+    out = op.process_batched(
+        {"text": [None, long_text, "", None], "mindgym_row_id": ["r0", "r1", "r2", "r3"], Fields.meta: [{}, {}, {}, {}]}
+    )
     assert out["reasoning_category"] == ["Logical Deduction", "Economic Principles"] * 2
     assert api_env.stats.requests == 3  # the corpus row needs no model call
     prov = json.loads(out[Fields.meta][1]["mindgym_background"])
@@ -84,11 +97,16 @@ def test_thinking_protocol_on_off_and_replaced(api_env, tmp_path):
     rows = seeded_rows(["Doc."])
     MindgymMultihopQaMapper(backend="api", model="fake", work_dir=str(tmp_path)).process_batched(rows)
     assert api_env.stats.bodies[-1]["messages"][0]["role"] == "system"
-    MindgymMultihopQaMapper(thinking_protocol=False, backend="api", model="fake",
-                            work_dir=str(tmp_path)).process_batched(seeded_rows(["Doc."]))
+    MindgymMultihopQaMapper(
+        thinking_protocol=False, backend="api", model="fake", work_dir=str(tmp_path)
+    ).process_batched(seeded_rows(["Doc."]))
     assert [m["role"] for m in api_env.stats.bodies[-1]["messages"]] == ["user"]
-    MindgymMultihopQaMapper(prompt_templates={"thinking_protocol": "Think in three short steps."}, backend="api",
-                            model="fake", work_dir=str(tmp_path)).process_batched(seeded_rows(["Doc."]))
+    MindgymMultihopQaMapper(
+        prompt_templates={"thinking_protocol": "Think in three short steps."},
+        backend="api",
+        model="fake",
+        work_dir=str(tmp_path),
+    ).process_batched(seeded_rows(["Doc."]))
     assert api_env.stats.bodies[-1]["messages"][0]["content"] == "Think in three short steps."
 
 
@@ -103,12 +121,15 @@ def test_multihop_writes_query_response_and_provenance(api_env, tmp_path):
 
 
 def test_across_rows_bridges_similar_rows_and_names_both(api_env, tmp_path):
-    docs = ["The Halden grain exchange charged merchants silver coins per wagon near the river port.",
-            "Bakery flour prices rose while pastry sales fell on Tuesday.",
-            "Railway wagons reached the Halden grain exchange and paid half the river port fee.",
-            "Pastry prices at the bakery rose by a fifth on Tuesday."]
-    op = MindgymMultihopQaMapper(combine="across_rows", pair_by="lexical", backend="api", model="fake",
-                                 work_dir=str(tmp_path))
+    docs = [
+        "The Halden grain exchange charged merchants silver coins per wagon near the river port.",
+        "Bakery flour prices rose while pastry sales fell on Tuesday.",
+        "Railway wagons reached the Halden grain exchange and paid half the river port fee.",
+        "Pastry prices at the bakery rose by a fifth on Tuesday.",
+    ]
+    op = MindgymMultihopQaMapper(
+        combine="across_rows", pair_by="lexical", backend="api", model="fake", work_dir=str(tmp_path)
+    )
     out = op.process_batched(seeded_rows(docs))
     assert sorted(out["mindgym_row_id"]) == ["r0+r2", "r1+r3"]
     for meta in out[Fields.meta]:

@@ -9,9 +9,9 @@ import shutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
+from helpers import ROOT, api_run_env, read_jsonl, recipe_copy, run_dj
 from PIL import Image
 
-from helpers import ROOT, api_run_env, read_jsonl, recipe_copy, run_dj
 from mindgym_ops.scienceqa import convert
 from mindgym_ops.testing.server import prompt_text
 
@@ -19,8 +19,13 @@ DIAGRAMS = ROOT / "mindgym_ops" / "data" / "diagrams"
 
 
 def image_parts(body):
-    return [p for m in body["messages"] if isinstance(m["content"], list) for p in m["content"]
-            if p.get("type") == "image_url"]
+    return [
+        p
+        for m in body["messages"]
+        if isinstance(m["content"], list)
+        for p in m["content"]
+        if p.get("type") == "image_url"
+    ]
 
 
 def decoded(part):
@@ -61,8 +66,14 @@ def image_recipe(tmp_path, data, name="mindgym_image.yaml"):
 
 def test_every_image_request_carries_its_rows_image_and_text_rows_carry_none(tmp_path, server, script):
     script.solve_every = 2  # right on half the attempts: inside the self-consistency band
-    text_row = {"query": "", "images": [], "text": "Halden exchange", "question": "", "answer": "",
-                "background_document": "Halden text row: in 1847 the port opened a grain exchange."}
+    text_row = {
+        "query": "",
+        "images": [],
+        "text": "Halden exchange",
+        "question": "",
+        "answer": "",
+        "background_document": "Halden text row: in 1847 the port opened a grain exchange.",
+    }
     data, rows = image_dataset(tmp_path, [text_row])
     done = run_dj(image_recipe(tmp_path, data), api_run_env(server), cwd=str(tmp_path))
     assert done.returncode == 0, done.stderr[-4000:]
@@ -85,7 +96,11 @@ def test_every_image_request_carries_its_rows_image_and_text_rows_carry_none(tmp
     steps = {"seed_qa", "multihop", "judge", "solve", "agree"}
     assert steps <= set(server.responder.seen)
     assert {r["relationship_category"] for r in out if r["images"]} <= {
-        "Visual-Textual Alignment", "Spatial Reasoning", "Causal Inference", "Contextual Synthesis"}
+        "Visual-Textual Alignment",
+        "Spatial Reasoning",
+        "Causal Inference",
+        "Contextual Synthesis",
+    }
     assert all(r["images"] and r["images"][0].startswith(str(data)) for r in out if r["question"])
 
 
@@ -96,10 +111,27 @@ def test_bad_images_are_counted_not_crashed(tmp_path, server, script):
     Image.frombytes("RGB", (300, 300), os.urandom(300 * 300 * 3)).save(data / "huge.png")  # noise: ~270 KB
     outside = tmp_path / "outside.png"
     Image.new("RGB", (10, 10), "white").save(outside)
-    bad = [{"query": "", "images": [name], "text": f"bad {name}", "question": f"Bad image {name}?", "answer": "x",
-            "explanation": ""} for name in ("missing.png", "corrupt.png", "huge.png")]
-    bad.append({"query": "", "images": [str(outside)], "text": "outside", "question": "Outside?", "answer": "x",
-                "explanation": ""})
+    bad = [
+        {
+            "query": "",
+            "images": [name],
+            "text": f"bad {name}",
+            "question": f"Bad image {name}?",
+            "answer": "x",
+            "explanation": "",
+        }
+        for name in ("missing.png", "corrupt.png", "huge.png")
+    ]
+    bad.append(
+        {
+            "query": "",
+            "images": [str(outside)],
+            "text": "outside",
+            "question": "Outside?",
+            "answer": "x",
+            "explanation": "",
+        }
+    )
     data, _ = data, None
     (data / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows + bad))
     recipe = image_recipe(tmp_path, data)
@@ -109,8 +141,9 @@ def test_bad_images_are_counted_not_crashed(tmp_path, server, script):
     done = run_dj(recipe, api_run_env(server), cwd=str(tmp_path))
     assert done.returncode == 0, done.stderr[-4000:]
     summary = [ln.split(" - ", 1)[-1] for ln in done.stderr.splitlines() if "mindgym_seed_qa_mapper: " in ln]
-    assert summary and summary[0].startswith("mindgym_seed_qa_mapper: 8 rows in, kept 4, dropped 4 (seed_qa_image: 4)"), \
-        summary
+    assert summary and summary[0].startswith(
+        "mindgym_seed_qa_mapper: 8 rows in, kept 4, dropped 4 (seed_qa_image: 4)"
+    ), summary
     assert len(read_jsonl(tmp_path / "out" / "result.jsonl")) == 4
 
 
@@ -122,15 +155,23 @@ def scienceqa_parquet(path, n=6):
 
     image_type = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
     images = [{"bytes": png((40 * i, 0, 0)), "path": None} if i % 3 else None for i in range(n)]
-    table = pa.table({
-        "image": pa.array(images, type=image_type),
-        "question": [f"Which is heavier, box {i}?" for i in range(n)],
-        "choices": [["box A", "box B"]] * n,
-        "answer": pa.array([i % 2 for i in range(n)], type=pa.int8()),
-        "hint": [""] * n, "task": ["closed choice"] * n, "grade": ["grade3"] * n, "subject": ["natural science"] * n,
-        "topic": ["physics"] * n, "category": ["Weight"] * n, "skill": ["Compare"] * n,
-        "lecture": ["Mass is measured in grams."] * n, "solution": [f"Box {i} has more mass." for i in range(n)],
-    })
+    table = pa.table(
+        {
+            "image": pa.array(images, type=image_type),
+            "question": [f"Which is heavier, box {i}?" for i in range(n)],
+            "choices": [["box A", "box B"]] * n,
+            "answer": pa.array([i % 2 for i in range(n)], type=pa.int8()),
+            "hint": [""] * n,
+            "task": ["closed choice"] * n,
+            "grade": ["grade3"] * n,
+            "subject": ["natural science"] * n,
+            "topic": ["physics"] * n,
+            "category": ["Weight"] * n,
+            "skill": ["Compare"] * n,
+            "lecture": ["Mass is measured in grams."] * n,
+            "solution": [f"Box {i} has more mass." for i in range(n)],
+        }
+    )
     pq.write_table(table, path)
 
 

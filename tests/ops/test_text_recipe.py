@@ -4,14 +4,23 @@ import json
 from collections import Counter
 
 import pyarrow.json as paj
-
 from helpers import ROOT, SECRET, api_run_env, read_jsonl, recipe_copy, run_dj
+
 from mindgym_ops.schemas import CATEGORIES, TEXT_PRINCIPLES
 from mindgym_ops.testing.server import user_text
 
-RECORD_TYPES = {"background_document": str, "reasoning_category": str, "sub_questions": list,
-                "relationship_category": str, "multihop_question": str, "multihop_answer": str, "thinking": str,
-                "language": str, "query": str, "response": str}
+RECORD_TYPES = {
+    "background_document": str,
+    "reasoning_category": str,
+    "sub_questions": list,
+    "relationship_category": str,
+    "multihop_question": str,
+    "multihop_answer": str,
+    "thinking": str,
+    "language": str,
+    "query": str,
+    "response": str,
+}
 
 
 def solve_half(script):

@@ -1,5 +1,4 @@
 import pytest
-
 from catalogue import CASES, run_case
 
 

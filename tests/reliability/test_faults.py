@@ -4,12 +4,22 @@ import glob
 import json
 
 import yaml
-
 from helpers import api_run_env, read_jsonl, recipe_copy, run_dj
+
 from mindgym_ops.testing.server import FakeOpenAIServer, MindGymScript
 
-FAULTS = {"429": 0.03, "500": 0.03, "503": 0.03, "hang": 0.03, "drop": 0.03, "empty_choices": 0.03,
-          "malformed_json": 0.03, "truncate": 0.03, "wrong_types": 0.03, "out_of_range": 0.03}
+FAULTS = {
+    "429": 0.03,
+    "500": 0.03,
+    "503": 0.03,
+    "hang": 0.03,
+    "drop": 0.03,
+    "empty_choices": 0.03,
+    "malformed_json": 0.03,
+    "truncate": 0.03,
+    "wrong_types": 0.03,
+    "out_of_range": 0.03,
+}
 ROWS = 64
 
 
@@ -19,8 +29,10 @@ def fault_recipe(tmp_path):
     for step in cfg["process"]:
         for name, args in step.items():
             if name.startswith("mindgym_"):
-                args.update(try_num=5, model_params={"timeout": 1.0, "backoff_base": 0.05, "max_retries": 4,
-                                                     "max_concurrency": 32})
+                args.update(
+                    try_num=5,
+                    model_params={"timeout": 1.0, "backoff_base": 0.05, "max_retries": 4, "max_concurrency": 32},
+                )
             if name == "mindgym_self_consistency_filter":
                 args.update(min_solve_rate=0.0, max_solve_rate=1.0)  # keep every decided row: count failures only
             if name == "mindgym_depth_breadth_filter":
@@ -44,14 +56,20 @@ def op_totals(work_root):
 
 
 def test_thirty_percent_faults_every_row_accounted_for(tmp_path):
-    with FakeOpenAIServer(MindGymScript(solve_every=2), faults=FAULTS, seed=7, hang_seconds=3,
-                          keep_bodies=False) as srv:
+    with FakeOpenAIServer(
+        MindGymScript(solve_every=2), faults=FAULTS, seed=7, hang_seconds=3, keep_bodies=False
+    ) as srv:
         done = run_dj(fault_recipe(tmp_path), api_run_env(srv), timeout=900)
         assert done.returncode == 0, done.stderr[-4000:]
         rows = read_jsonl(tmp_path / "out" / "result.jsonl")
         totals = op_totals(tmp_path / "out")
-        order = ["mindgym_background_mapper", "mindgym_seed_qa_mapper", "mindgym_multihop_qa_mapper",
-                 "mindgym_depth_breadth_filter", "mindgym_self_consistency_filter"]
+        order = [
+            "mindgym_background_mapper",
+            "mindgym_seed_qa_mapper",
+            "mindgym_multihop_qa_mapper",
+            "mindgym_depth_breadth_filter",
+            "mindgym_self_consistency_filter",
+        ]
         assert set(order) <= set(totals)
         assert totals[order[0]]["rows_in"] == ROWS
         for op in order:  # inside each op: every row in is kept or dropped with a reason

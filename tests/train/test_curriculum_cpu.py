@@ -10,21 +10,25 @@ import time
 
 import pytest
 import yaml
-from safetensors.torch import load_file
-
 from helpers import ROOT
-from mindgym_ops.ops.mindgym_curriculum_mapper import MindgymCurriculumMapper
+from safetensors.torch import load_file
 from tiny_models import build_tiny_qwen2, build_tiny_qwen25_vl
+
+from mindgym_ops.ops.mindgym_curriculum_mapper import MindgymCurriculumMapper
 
 pytestmark = pytest.mark.slow
 
 
 def records(n, images=None):
     for i in range(n):
-        yield {"mindgym_row_id": f"r{i}", "language": "en", "images": images or [],
-               "multihop_question": f"If a train leaves at {i} pm and travels 3 hours, when does it arrive?",
-               "multihop_answer": f"At {i + 3} pm, because three hours after {i} pm is {i + 3} pm.",
-               "thinking": "Take the departure time, add the travel duration, and report the arrival hour."}
+        yield {
+            "mindgym_row_id": f"r{i}",
+            "language": "en",
+            "images": images or [],
+            "multihop_question": f"If a train leaves at {i} pm and travels 3 hours, when does it arrive?",
+            "multihop_answer": f"At {i + 3} pm, because three hours after {i} pm is {i + 3} pm.",
+            "thinking": "Take the departure time, add the travel duration, and report the arrival hour.",
+        }
 
 
 def curriculum_file(path, n=8, split="all", images=None):
@@ -61,8 +65,9 @@ def test_four_lora_stages_chain_and_resume_after_a_kill(tmp_path):
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_DATASETS_OFFLINE="1")
 
     # first run: kill the launcher (and its swift child) once stage 2 has saved a checkpoint
-    proc = subprocess.Popen(launcher(config), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        launcher(config), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
     stage2 = run / "02_q_answer_to_thinking"
     deadline = time.time() + 400
     while time.time() < deadline and proc.poll() is None:
@@ -113,10 +118,23 @@ def test_image_stage_on_tiny_qwen25_vl_expands_image_tokens(tmp_path):
     im.save(img)
     out = curriculum_file(tmp_path / "curriculum.jsonl", n=4, split="all", images=[str(img)])
     assert out["messages"][0][0]["content"].startswith("<image>") and out["images"][0] == [str(img)]
-    config = tiny_config(tmp_path, model, tmp_path / "curriculum.jsonl", model_type="qwen2_5_vl",
-                         template="qwen2_5_vl", external_plugins=[str(ROOT / "tests" / "cpu_vl_shim.py")],
-                         stages=[{"name": "image_stage", "freeze_vit": True, "freeze_aligner": False,
-                                  "max_length": 512, "per_device_train_batch_size": 1}])
+    config = tiny_config(
+        tmp_path,
+        model,
+        tmp_path / "curriculum.jsonl",
+        model_type="qwen2_5_vl",
+        template="qwen2_5_vl",
+        external_plugins=[str(ROOT / "tests" / "cpu_vl_shim.py")],
+        stages=[
+            {
+                "name": "image_stage",
+                "freeze_vit": True,
+                "freeze_aligner": False,
+                "max_length": 512,
+                "per_device_train_batch_size": 1,
+            }
+        ],
+    )
     cfg = yaml.safe_load(config.read_text())
     cfg["defaults"]["max_steps"] = 2
     config.write_text(yaml.safe_dump(cfg))

@@ -3,7 +3,6 @@ import shlex
 
 import pytest
 import yaml
-
 from helpers import ROOT
 from mindgym_train.config import ConfigError, load_config
 from mindgym_train.launcher import build_export_argv, build_sft_argv, main, plan
@@ -14,15 +13,22 @@ GOLDEN_STAGE1 = (
     "--report_to none --system 'You are a helpful assistant.' --freeze_aligner true --freeze_vit true "
     "--gradient_accumulation_steps 2 --learning_rate 1e-05 --logging_steps 5 --lora_alpha 32 --lora_rank 8 "
     "--max_length 4096 --num_train_epochs 1 --per_device_train_batch_size 1 --save_steps 60 --seed 42 "
-    "--target_modules all-linear --torch_dtype bfloat16 --tuner_type lora --warmup_ratio 0.05 --deepspeed zero3")
+    "--target_modules all-linear --torch_dtype bfloat16 --tuner_type lora --warmup_ratio 0.05 --deepspeed zero3"
+)
 
 
 def curriculum_rows(n=8, stages=(1, 2, 3, 4)):
     for i in range(n):
         for s in stages:
-            yield {"messages": [{"role": "user", "content": f"Question {i}?"},
-                                {"role": "assistant", "content": f"Answer: {i}"}],
-                   "curriculum_stage": s, "images": [], "query": "q"}
+            yield {
+                "messages": [
+                    {"role": "user", "content": f"Question {i}?"},
+                    {"role": "assistant", "content": f"Answer: {i}"},
+                ],
+                "curriculum_stage": s,
+                "images": [],
+                "query": "q",
+            }
 
 
 def paper_config(tmp_path, **changes):
@@ -40,11 +46,18 @@ def test_golden_argv_for_the_paper_config(tmp_path):
     cfg = load_config(str(path))
     argv = build_sft_argv(cfg, cfg.stages[0], cfg.base_model)
     expected = GOLDEN_STAGE1.replace("freeze_aligner true", "freeze_aligner false").format(
-        data=tmp_path / "run" / "data", out=tmp_path / "run")
+        data=tmp_path / "run" / "data", out=tmp_path / "run"
+    )
     assert shlex.join(argv) == expected
     assert cfg.env["NPROC_PER_NODE"] == "4"
-    assert build_export_argv(cfg, "/x/checkpoint-12") == ["swift", "export", "--adapters", "/x/checkpoint-12",
-                                                          "--merge_lora", "true"]
+    assert build_export_argv(cfg, "/x/checkpoint-12") == [
+        "swift",
+        "export",
+        "--adapters",
+        "/x/checkpoint-12",
+        "--merge_lora",
+        "true",
+    ]
     # the split step writes one ms-swift file per stage with only messages (+ images)
     first = json.loads((tmp_path / "run" / "data" / "stage3.jsonl").read_text().splitlines()[0])
     assert set(first) == {"messages"}
@@ -69,14 +82,17 @@ def test_plan_resumes_an_interrupted_stage(tmp_path):
     assert "--resume_from_checkpoint" not in steps[2]["argv"]
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"data": "/no/such/file.jsonl"}, "data file not found: /no/such/file.jsonl"),
-    ({"base_model": "./missing-model"}, "base_model path does not exist"),
-    ({"stages": [{"name": "a", "lr": 1}]}, "unknown field 'lr' in stage 1"),
-    ({"stages": []}, "`stages` must be a non-empty list"),
-    ({"learning_rate": 1}, "unknown config field 'learning_rate'"),
-    ({"stages": [{"name": "a", "tuner_type": "qlora"}]}, "tuner_type must be one of ['lora', 'full']"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"data": "/no/such/file.jsonl"}, "data file not found: /no/such/file.jsonl"),
+        ({"base_model": "./missing-model"}, "base_model path does not exist"),
+        ({"stages": [{"name": "a", "lr": 1}]}, "unknown field 'lr' in stage 1"),
+        ({"stages": []}, "`stages` must be a non-empty list"),
+        ({"learning_rate": 1}, "unknown config field 'learning_rate'"),
+        ({"stages": [{"name": "a", "tuner_type": "qlora"}]}, "tuner_type must be one of ['lora', 'full']"),
+    ],
+)
 def test_bad_configs_fail_before_anything_runs_with_one_line(tmp_path, change, message, capsys):
     path = paper_config(tmp_path, **change)
     with pytest.raises(ConfigError) as e:
