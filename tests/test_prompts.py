@@ -33,8 +33,10 @@ VARIABLES = {
     "sub_questions": SEEDS,
     "reference": "The following Thursday.",
     "attempts": ["Thursday", "Monday"],
-    "thinking": "Relate the days, then apply the rule.", "dimension": "depth",
-    "answer_a": "Thursday, since the rule gives three days.", "answer_b": "Thursday.",
+    "thinking": "Relate the days, then apply the rule.",
+    "dimension": "depth",
+    "answer_a": "Thursday, since the rule gives three days.",
+    "answer_b": "Thursday.",
 }
 URL = {"base_url": "http://127.0.0.1:9/v1"}
 CASES = [(lang, name) for lang in ("en", "zh") for name in available(lang)]

@@ -61,7 +61,10 @@ class RawReply:
         """A completed reply; a missing or blank text is a typed EMPTY error."""
         if not isinstance(text, str) or not text.strip():
             return cls(
-                usage=usage, finish_reason=finish_reason, error=LLMError(ErrorKind.EMPTY, "reply message is empty")
+                text=text if isinstance(text, str) else None,
+                usage=usage,
+                finish_reason=finish_reason,
+                error=LLMError(ErrorKind.EMPTY, "reply message is empty"),
             )
         return cls(text=text, usage=usage, finish_reason=finish_reason)
 

@@ -174,6 +174,10 @@ class GenerationMapper(LLMOpMixin, Mapper):
     def apply(self, row: Dict[str, Any], parsed: BaseModel) -> None:
         raise NotImplementedError
 
+    def provenance_extra(self, row: Dict[str, Any]) -> Dict[str, Any]:
+        """Fields a subclass adds to its provenance record for rows that called the model."""
+        return {}
+
     def units(self, rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """Rows to generate for (a subclass may merge rows, e.g. cross-row pairing)."""
         return rows
@@ -231,7 +235,9 @@ class GenerationMapper(LLMOpMixin, Mapper):
             self.account(results)
             for (i, _, names), res in zip(items, results):
                 row = rows[i]
-                row[Fields.meta][self.meta_key] = self.provenance(names, res.usage.to_dict(), row[ROW_ID], res.attempts)
+                row[Fields.meta][self.meta_key] = self.provenance(
+                    names, res.usage.to_dict(), row[ROW_ID], res.attempts, self.provenance_extra(row)
+                )
                 if res.ok:
                     self.apply(row, res.parsed)
                     keep[i] = True

@@ -121,5 +121,8 @@ class MindgymBackgroundMapper(GenerationMapper):
         names = ["background"] + (["thinking_protocol"] if self.use_thinking else [])
         return self.system_messages() + [{"role": "user", "content": prompt}], BACKGROUND, names
 
+    def provenance_extra(self, row):
+        return {"mode": "scratch"}
+
     def apply(self, row, parsed):
         row["background_document"] = parsed

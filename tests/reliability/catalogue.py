@@ -135,9 +135,14 @@ def case_dj(kind):
     def run(srv, tmp):
         recipe = {"project_name": "bad", "np": 1, "use_cache": False, "export_path": str(tmp / "out" / "r.jsonl")}
         if kind == "empty dataset":
-            data = tmp / "empty.jsonl"
-            data.write_text("")
-            recipe.update(dataset_path=str(data), process=[{"mindgym_seed_qa_mapper": {"backend": "api"}}])
+            recipe.update(
+                generated_dataset_config={"type": "EmptyFormatter", "length": 0, "feature_keys": ["text"]},
+                process=[
+                    {"mindgym_background_mapper": {"backend": "api"}},
+                    {"mindgym_seed_qa_mapper": {"backend": "api"}},
+                    {"mindgym_depth_breadth_filter": {"backend": "api"}},
+                ],
+            )
         else:
             recipe.update(
                 generated_dataset_config={"type": "EmptyFormatter", "length": 2, "feature_keys": ["text"]},
@@ -146,7 +151,10 @@ def case_dj(kind):
         done = run_dj(write_recipe(tmp, recipe), dj_env(srv), timeout=300)
         if done.returncode == 0:
             return "completed"
-        line = next((ln.strip() for ln in done.stderr.splitlines() if "✗" in ln or "Error:" in ln), "?")
+        lines = done.stderr.splitlines()
+        line = next((ln.strip() for ln in lines if "✗" in ln), None) or next(
+            (ln.strip() for ln in lines if "Error:" in ln), "?"
+        )
         return f"refused: {line}"
 
     return run
@@ -190,7 +198,7 @@ CASES: List[Tuple[str, str, Callable]] = [
         "delimited=True, fields=['relationship_category', 'sub_questions'], seeds=3",
         case_injection,
     ),
-    ("empty dataset", "completed", case_dj("empty dataset")),
+    ("empty dataset (0 rows reach the ops)", "completed", case_dj("empty dataset")),
     ("recipe param of the wrong type", "Parameter 'language' expects type 'str', got 'int'", case_dj("wrong type")),
     ("launcher config: not YAML", "SystemExit: mindgym-train:", case_launcher("not yaml")),
     ("launcher config: unsafe YAML tag", "SystemExit: mindgym-train:", case_launcher("unsafe tag")),

@@ -3,6 +3,7 @@ and resumed; and an image stage on a tiny Qwen2.5-VL from rows written by mindgy
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -85,7 +86,8 @@ def test_four_lora_stages_chain_and_resume_after_a_kill(tmp_path):
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-4000:]
     assert "[q_thinking_to_answer] done earlier" in log
-    assert f"resuming from {stage2 / 'checkpoint-1'}" in log
+    # stage 2 resumes from the checkpoint it had saved (training is fast: 1 or 2, whichever landed first)
+    assert re.search(rf"resuming from {re.escape(str(stage2))}/checkpoint-[12]\n", log), log[:2000]
     assert log.count("swift sft --model") == 3
     final = done.stdout.strip().splitlines()[-1]
     assert final.startswith("final model: ") and final.endswith("-merged")
