@@ -8,7 +8,21 @@ from helpers import ROOT
 from mindgym_train.eval_config import BENCHMARKS, load_eval_config
 from mindgym_train.evaluate import build_serve_argv, build_task_config, main, needs_server
 
+SERVED = {
+    "model": "base",
+    "eval_type": "openai_api",
+    "api_url": "http://127.0.0.1:8000/v1",
+    "api_key": "EMPTY",
+    "model_id": "base",
+    "no_timestamp": True,
+    "eval_batch_size": 8,
+    "generation_config": {"max_tokens": 2048, "temperature": 0.0},
+}
 GOLDEN = {
+    "math_500": {**SERVED, "datasets": ["math_500"]},
+    "mm_star": {**SERVED, "datasets": ["mm_star"]},
+    "math_vista": {**SERVED, "datasets": ["math_vista"]},
+    "math_vision": {**SERVED, "datasets": ["math_vision"]},
     "gsm8k": {
         "model_id": "base",
         "datasets": ["gsm8k"],
@@ -53,9 +67,8 @@ def test_golden_task_configs_for_the_six_benchmarks(tmp_path, monkeypatch):
     for bench in BENCHMARKS:
         task = build_task_config(cfg, base, bench, "http://127.0.0.1:8000/v1", "base")
         assert task["datasets"] == [bench] and task["work_dir"] == str(tmp_path / "eval" / "base" / bench)
-        if bench in GOLDEN:
-            task.pop("work_dir")
-            assert task == GOLDEN[bench]
+        task.pop("work_dir")
+        assert task == GOLDEN[bench], bench
         assert needs_server(cfg, bench)  # the paper's VL model is served for every benchmark
     local = load_eval_config(str(paper_config(tmp_path, text_eval="llm_ckpt")))
     task = build_task_config(local, local.models[0], "math_500")

@@ -1,4 +1,5 @@
 import json
+import os
 import shlex
 
 import pytest
@@ -113,3 +114,31 @@ def test_stage_with_empty_data_is_refused(tmp_path):
     path.write_text(yaml.safe_dump(cfg))
     with pytest.raises(ConfigError, match="stage 4 data is empty"):
         load_config(str(path))
+
+
+def test_launcher_runs_argv_lists_never_shell_strings(tmp_path, monkeypatch):
+    import subprocess as sp
+
+    from mindgym_train import launcher
+
+    calls = []
+
+    def fake_run(argv, **kwargs):
+        calls.append((argv, kwargs))
+        out = argv[argv.index("--output_dir") + 1] if "--output_dir" in argv else None
+        if out:  # pretend ms-swift saved a LoRA checkpoint
+            ckpt = os.path.join(out, "checkpoint-1")
+            os.makedirs(ckpt, exist_ok=True)
+            open(os.path.join(ckpt, "trainer_state.json"), "w").write("{}")
+        else:
+            os.makedirs(argv[argv.index("--adapters") + 1] + "-merged", exist_ok=True)
+        return sp.CompletedProcess(argv, 0)
+
+    monkeypatch.setattr(launcher.subprocess, "run", fake_run)
+    cfg = load_config(str(paper_config(tmp_path, base_model=str(tmp_path))))
+    final = launcher.run(cfg)
+    assert final.endswith("04_q_to_answer/checkpoint-1-merged")
+    assert len(calls) == 8
+    for argv, kwargs in calls:
+        assert isinstance(argv, list) and all(isinstance(a, str) for a in argv)
+        assert not kwargs.get("shell")
