@@ -1,7 +1,7 @@
 """What every MindGYM LLM op shares: model-layer setup, templates, row ids, failure bookkeeping.
 
 Ops are thin: they build conversations, call `self.llm.chat_batch` once per step for the whole
-batch, and hand each result to `self.fail` or write the fields. Nothing here branches on backend."""
+batch, and either write the fields (`apply`) or record a counted failure. Nothing here branches on backend."""
 
 import copy
 import hashlib

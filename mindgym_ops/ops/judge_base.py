@@ -6,7 +6,7 @@ from data_juicer.ops.base_op import Filter
 from data_juicer.utils.constant import Fields
 
 from ..llm.base import Conversation
-from .base import LLMOpMixin, columns_to_rows, row_nonce
+from .base import FAILURE_KEY, LLMOpMixin, columns_to_rows, row_nonce
 
 ON_JUDGE_FAILURE = ("keep", "drop")
 FAILED = -1.0  # a stat value that means "the judge gave no usable answer"
@@ -47,22 +47,32 @@ class JudgeFilter(LLMOpMixin, Filter):
     def user(self, row: Dict[str, Any], text: str) -> Conversation:
         return [{"role": "user", "content": content_with_images(row, self.image_key, text)}]
 
+    def failure_stats(self, message: str) -> Dict[str, Any]:
+        """The stats of a row the judge could not (or need not) score; every key, stable types."""
+        raise NotImplementedError
+
     def compute_stats_batched(self, samples, rank=None, context=False):
         rows = columns_to_rows(samples)
         todo = [i for i, r in enumerate(rows) if self.primary_stat not in (r[Fields.stats] or {})]
         for i in todo:
             rows[i]["_nonce"] = row_nonce(rows[i], i)
-        for i, stats in zip(todo, self.judge_batch([rows[i] for i in todo])):
+        # rows an earlier op flagged carry no usable question: no model call, decided by on_judge_failure
+        upstream = {i: (rows[i].get(Fields.meta) or {}).get(FAILURE_KEY) for i in todo}
+        judged = [i for i in todo if not upstream[i]]
+        results = dict(zip(judged, self.judge_batch([rows[i] for i in judged])))
+        for i in todo:
+            stats = results.get(i) or self.failure_stats(f"flagged upstream: {upstream[i]}")
             merged = dict(samples[Fields.stats][i] or {})
             merged.update(stats)
             samples[Fields.stats][i] = merged
             failed = stats[self.primary_stat] == FAILED
             keep = self.decide(merged)
-            reason = (
-                f"{self.primary_stat}_judge_failed"
-                if failed
-                else (None if keep else f"{self.primary_stat}_out_of_band")
-            )
+            if upstream[i]:
+                reason = f"{self.primary_stat}_upstream_flagged"
+            elif failed:
+                reason = f"{self.primary_stat}_judge_failed"
+            else:
+                reason = None if keep else f"{self.primary_stat}_out_of_band"
             self.counters.record(keep, reason, flagged=failed)
         self.end_batch()
         return samples

@@ -111,6 +111,14 @@ class MindgymDepthBreadthFilter(JudgeFilter):
             )
         return out
 
+    def failure_stats(self, message):
+        record = {"error": {"kind": "input", "message": message}, **self.llm.describe()}
+        return {
+            "mindgym_depth": FAILED,
+            "mindgym_breadth": FAILED,
+            "mindgym_judge_record": json.dumps(record, ensure_ascii=False),
+        }
+
     def in_band(self, stats):
         return self.bounds_ok(stats["mindgym_depth"], self.min_depth, self.max_depth) and self.bounds_ok(
             stats["mindgym_breadth"], self.min_breadth, self.max_breadth

@@ -145,5 +145,9 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
             out.append({"mindgym_solve_rate": rate, "mindgym_solve_record": json.dumps(rec, ensure_ascii=False)})
         return out
 
+    def failure_stats(self, message):
+        record = {"attempts": [], "verdicts": [], "method": "none", "error": message, **self.llm.describe()}
+        return {"mindgym_solve_rate": FAILED, "mindgym_solve_record": json.dumps(record, ensure_ascii=False)}
+
     def in_band(self, stats):
         return self.bounds_ok(stats["mindgym_solve_rate"], self.min_solve_rate, self.max_solve_rate)

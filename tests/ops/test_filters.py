@@ -151,3 +151,14 @@ def test_image_records_send_the_image_to_the_judge(api_env, tmp_path):
     data = base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
     with Image.open(io.BytesIO(data)) as im:
         assert im.size == (40, 30) and im.convert("RGB").getpixel((5, 5)) == (200, 10, 10)
+
+
+def test_rows_flagged_upstream_are_not_sent_to_the_judge(api_env, tmp_path):
+    samples = dataset(["A real question?", ""])
+    samples[Fields.meta] = [{"mindgym_failure": ""}, {"mindgym_failure": "mindgym_seed_qa_mapper:seed_qa_parse"}]
+    op = MindgymDepthBreadthFilter(on_judge_failure="keep", backend="api", model="fake", work_dir=str(tmp_path))
+    stats, keep = run_filter(op, samples)
+    assert api_env.stats.requests == 1
+    assert stats[1]["mindgym_depth"] == -1.0 and keep == [True, True]
+    assert "flagged upstream" in json.loads(stats[1]["mindgym_judge_record"])["error"]["message"]
+    assert op.counters.totals()["flagged"] == {"mindgym_depth_upstream_flagged": 1}
