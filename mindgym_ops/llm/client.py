@@ -29,12 +29,20 @@ SECRET_PARAMS = ("api_key",)
 RETRYABLE = (ErrorKind.EMPTY, ErrorKind.PARSE, ErrorKind.VALIDATION, ErrorKind.TRUNCATED)
 
 
+GRAMMAR_MAX_LENGTH = 400
+
+
 def grammar_safe(schema: Any) -> Any:
-    """The JSON schema without string length limits. Pydantic still enforces them on the reply;
-    sent to a grammar engine, a maxLength of 2000 becomes a 2000-fold repetition rule that
-    llama.cpp refuses (and aborts the process on)."""
+    """The JSON schema without long string-length limits. Pydantic still enforces every limit on the
+    reply; sent to a grammar engine, a maxLength of 2000 becomes a 2000-fold repetition rule that
+    llama.cpp refuses (and aborts the process on). Short limits stay: they keep a small model's
+    one-line reasons from running on to max_tokens."""
     if isinstance(schema, dict):
-        return {k: grammar_safe(v) for k, v in schema.items() if k not in ("minLength", "maxLength")}
+        return {
+            k: grammar_safe(v)
+            for k, v in schema.items()
+            if not (k in ("minLength", "maxLength") and isinstance(v, int) and v > GRAMMAR_MAX_LENGTH)
+        }
     if isinstance(schema, list):
         return [grammar_safe(v) for v in schema]
     return schema
