@@ -55,6 +55,7 @@ setup(
         "console_scripts": [
             "mindgym-train = mindgym_train.launcher:main",
             "mindgym-eval = mindgym_train.evaluate:main",
+            "mindgym-scienceqa = mindgym_ops.scienceqa:main",
         ],
     },
 )
