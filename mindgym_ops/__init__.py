@@ -5,4 +5,4 @@ torch, transformers, vllm and llama_cpp load only inside the backends that need 
 
 __version__ = "0.1.0"
 
-from . import ops  # noqa: E402,F401  (registers the ops)
+from . import formatters, ops  # noqa: E402,F401  (registers the ops and the from-scratch formatter)

@@ -1,0 +1,58 @@
+"""A from-scratch dataset that runs on both executors: `generated_dataset_config: {type: MindgymScratchFormatter}`.
+
+Data-Juicer's `EmptyFormatter` returns an in-memory dataset the Ray executor cannot use, and its
+`RayEmptyFormatter` a bare Ray dataset of untyped columns. This one numbers its rows
+(`mindgym_row_id` = r0, r1, ...) so round-robin reasoning areas and request-cache keys are the same
+whichever executor runs the recipe, and types every column as a string."""
+
+import sys
+from typing import List, Optional
+
+from data_juicer.format.formatter import FORMATTERS, BaseFormatter
+
+from .ops.base import ROW_ID
+
+EXECUTORS = ("auto", "default", "ray")
+
+
+def ray_running() -> bool:
+    """Whether this process has joined a Ray cluster (the Ray executor does so before loading data)."""
+    ray = sys.modules.get("ray")
+    return bool(ray is not None and ray.is_initialized())
+
+
+@FORMATTERS.register_module()
+class MindgymScratchFormatter(BaseFormatter):
+    """`length` numbered rows; each of `feature_keys` is a string column of nulls for the ops to fill."""
+
+    SUFFIXES: List[str] = []
+
+    def __init__(self, length: int, feature_keys: Optional[List[str]] = None, executor: str = "auto", **kwargs):
+        if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+            raise ValueError(f"generated_dataset_config.length must be a positive integer, got {length!r}")
+        if executor not in EXECUTORS:
+            raise ValueError(f"generated_dataset_config.executor must be one of {list(EXECUTORS)}, got {executor!r}")
+        keys = [feature_keys] if isinstance(feature_keys, str) else list(feature_keys or ["text"])
+        self.length = length
+        self.feature_keys = [k for k in dict.fromkeys(keys) if k != ROW_ID]
+        self.executor = executor
+
+    def table(self):
+        import pyarrow as pa
+
+        columns = {ROW_ID: pa.array([f"r{i}" for i in range(self.length)], pa.string())}
+        for key in self.feature_keys:
+            columns[key] = pa.nulls(self.length, pa.string())
+        return pa.table(columns)
+
+    def load_dataset(self, *args, **kwargs):
+        use_ray = self.executor == "ray" or (self.executor == "auto" and ray_running())
+        if use_ray:
+            import ray
+            from data_juicer.core.data.ray_dataset import RayDataset
+
+            return RayDataset(ray.data.from_arrow(self.table()))
+        from data_juicer.core.data import NestedDataset
+        from datasets import Dataset
+
+        return NestedDataset(Dataset(self.table()))
