@@ -138,8 +138,9 @@ class LLM:
                 attempt_sp["seed"] = int(attempt_sp["seed"]) + attempt  # a retry must not replay the same sample
             cache_keys = {i: self._key(conversations[i], attempt_sp, schema_name, keys[i], attempt) for i in pending}
             replies, todo = {}, []
+            cached = self.cache.get_many(list(cache_keys.values())) if self.cache is not None else {}
             for i in pending:
-                hit = self.cache.get(cache_keys[i]) if self.cache is not None else None
+                hit = cached.get(cache_keys[i])
                 if hit is not None:
                     replies[i] = hit
                     results[i].cached = True

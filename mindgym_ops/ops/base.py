@@ -189,7 +189,9 @@ class GenerationMapper(LLMOpMixin, Mapper):
 
     def system_messages(self) -> Conversation:
         if getattr(self, "use_thinking", False):
-            return [{"role": "system", "content": self.templates["thinking_protocol"].render()}]
+            if getattr(self, "_protocol_text", None) is None:  # no variables: render once per op
+                self._protocol_text = self.templates["thinking_protocol"].render()
+            return [{"role": "system", "content": self._protocol_text}]
         return []
 
     def _fail(self, row: Dict[str, Any], reason: str) -> bool:

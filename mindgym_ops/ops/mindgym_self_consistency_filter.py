@@ -85,8 +85,9 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         solve = self.templates["solve"]
         convs, keys = [], []
         for r, q in zip(rows, questions):
+            conv = self.user(r, solve.render(question=q))  # the k attempts share one conversation
             for j in range(self.k):
-                convs.append(self.user(r, solve.render(question=q)))
+                convs.append(conv)
                 keys.append(f"{r['_nonce']}#solve{j}")
         solved = self.llm.chat_batch(
             convs, sampling={"temperature": self.solver_temperature}, schema=Solution, keys=keys
