@@ -5,20 +5,13 @@ Data-Juicer's `EmptyFormatter` returns an in-memory dataset the Ray executor can
 (`mindgym_row_id` = r0, r1, ...) so round-robin reasoning areas and request-cache keys are the same
 whichever executor runs the recipe, and types every column as a string."""
 
-import sys
 from typing import List, Optional
 
 from data_juicer.format.formatter import FORMATTERS, BaseFormatter
 
-from .ops.base import ROW_ID
+from .ops.base import ROW_ID, ray_running
 
 EXECUTORS = ("auto", "default", "ray")
-
-
-def ray_running() -> bool:
-    """Whether this process has joined a Ray cluster (the Ray executor does so before loading data)."""
-    ray = sys.modules.get("ray")
-    return bool(ray is not None and ray.is_initialized())
 
 
 @FORMATTERS.register_module()

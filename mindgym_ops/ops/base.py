@@ -7,6 +7,7 @@ import copy
 import hashlib
 import json
 import os
+import sys
 import uuid
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Type
 
@@ -44,6 +45,12 @@ def row_nonce(row: Dict[str, Any], position: int) -> str:
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:12] + f"-{position}"
 
 
+def ray_running() -> bool:
+    """Whether this process is part of a Ray cluster (a Ray worker, or the Ray executor's driver)."""
+    ray = sys.modules.get("ray")
+    return bool(ray is not None and ray.is_initialized())
+
+
 # rows per batch when the recipe does not set batch_size: small for in-process CPU models, so the
 # progress bar moves; large for servers and vLLM, so requests overlap
 DEFAULT_BATCH_SIZE = {"local": 4, "hf": 16, "api": 256, "vllm": 1024}
@@ -54,6 +61,7 @@ class LLMOpMixin:
 
     def __init__(self, *args, **kwargs):
         self._recipe_batch_size = kwargs.get("batch_size")
+        self._recipe_num_proc = kwargs.get("num_proc")
         super().__init__(*args, **kwargs)
 
     def init_llm(
@@ -85,8 +93,9 @@ class LLMOpMixin:
         self.templates: Dict[str, Template] = load_templates(language, templates, prompt_templates)
         if self._recipe_batch_size is None:
             self.batch_size = DEFAULT_BATCH_SIZE[self.llm.backend_name]
-        if self.llm.backend_name in ("vllm", "hf"):
-            # one in-process model per worker would fight for the GPU; outside Ray keep one process
+        if self.llm.backend_name in ("vllm", "hf") and self._recipe_num_proc is None:
+            # one in-process model per worker would fight for the GPU: one process unless the recipe
+            # asks for more (on Ray: `num_proc` actors, each with `num_gpus`)
             self.num_proc = 1
         self._instance_id = uuid.uuid4().hex[:8]
         self.counters = OpCounters(self._name, self._instance_id, getattr(self, "work_dir", None))
@@ -135,6 +144,8 @@ class LLMOpMixin:
 
     def end_batch(self) -> None:
         self.counters.flush()
+        if ray_running():  # Data-Juicer's Ray executor never calls run(): report the running totals here
+            logger.info(summary_line(self.counters.totals()) + " (so far, Ray)")
 
     def log_summary(self) -> Dict:
         totals = self.counters.totals()

@@ -148,3 +148,9 @@ def test_config_errors_name_the_field_and_allowed_values():
         MindgymMultihopQaMapper(combine="pairs", backend="api", model="fake")
     with pytest.raises(ValueError, match=r"on_failure must be one of \['drop', 'flag'\]"):
         MindgymSeedQaMapper(on_failure="ignore", backend="api", model="fake")
+
+
+def test_in_process_gpu_backends_default_to_one_worker_unless_the_recipe_asks():
+    # hf and vllm load a model per worker: one by default; a Ray actor pool asks for more explicitly
+    assert MindgymSeedQaMapper(backend="hf", model="any/model").num_proc == 1
+    assert MindgymSeedQaMapper(backend="hf", model="any/model", num_proc=3).num_proc == 3

@@ -4,6 +4,7 @@ yields the same records as the default executor."""
 import glob
 import json
 import os
+import re
 import zlib
 from collections import Counter
 
@@ -72,7 +73,7 @@ def run_recipe(tmp_path, executor: str):
     out = str(tmp_path / executor / "out" / "result.jsonl")
     files = [out] if os.path.isfile(out) else sorted(glob.glob(os.path.join(out, "*.json*")))  # Ray writes a folder
     rows = [r for f in files for r in read_jsonl(f)]
-    return rows, requests
+    return rows, requests, done.stdout + done.stderr
 
 
 def record_key(row):
@@ -85,8 +86,8 @@ def record_key(row):
 
 
 def test_ray_executor_yields_the_default_executors_records(tmp_path):
-    default_rows, default_requests = run_recipe(tmp_path, "default")
-    ray_rows, ray_requests = run_recipe(tmp_path, "ray")
+    default_rows, default_requests, _ = run_recipe(tmp_path, "default")
+    ray_rows, ray_requests, ray_log = run_recipe(tmp_path, "ray")
     # both filters dropped something, so the comparison covers their decisions too
     assert 0 < len(default_rows) < ROWS, len(default_rows)
     assert {r["__dj__stats__"]["mindgym_solve_rate"] for r in default_rows} == {0.5}
@@ -94,6 +95,9 @@ def test_ray_executor_yields_the_default_executors_records(tmp_path):
     assert sorted(map(record_key, ray_rows)) == sorted(map(record_key, default_rows))
     # the same requests were made: row ids, areas and cache keys do not depend on the executor
     assert ray_requests == default_requests
+    # the Ray workers still report counted drop reasons
+    assert re.search(r"mindgym_depth_breadth_filter: \d+ rows in", ray_log), ray_log[-3000:]
+    assert "mindgym_depth_out_of_band" in ray_log and "(so far, Ray)" in ray_log
     for f in tmp_path.rglob("*"):
         if f.is_file():
             assert SECRET.encode() not in f.read_bytes(), f
