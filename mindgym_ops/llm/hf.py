@@ -131,9 +131,13 @@ class HFBackend(Backend):
                 ids = ids[: n if n is not None else len(ids)]
                 text = self._tok.decode(ids, skip_special_tokens=True)
                 replies[i] = RawReply.of(text, Usage(int(prompt_lens[j]), len(ids)), finish)
-        for i, r in enumerate(replies):
-            if on_reply is not None:
-                on_reply(i, r)
+                if on_reply is not None:  # as each chunk finishes: a crash later keeps this chunk's work
+                    on_reply(i, replies[i])
+        if on_reply is not None:  # the rows refused before generation
+            sent = set(todo)
+            for i, r in enumerate(replies):
+                if i not in sent:
+                    on_reply(i, r)
         return replies
 
     def _vl_capable(self) -> bool:

@@ -42,3 +42,23 @@ def test_hf_text_model_refuses_image_rows_with_a_reason(tiny_qwen2, tmp_path):
     ]
     res = llm.chat_batch([conv])[0]
     assert res.error is not None and res.error.kind.value == "input"
+
+
+def test_hf_reports_each_chunk_as_it_finishes(tiny_qwen2):
+    """The request cache stores a chunk's replies before the next chunk runs: a crash keeps them."""
+    from mindgym_ops.llm.hf import HFBackend
+
+    backend = HFBackend(tiny_qwen2, {"batch_size": 2})
+    backend._ensure()
+    events = []
+    inner = backend._model.generate
+
+    def generate(**kw):
+        events.append("generate")
+        return inner(**kw)
+
+    backend._model.generate = generate
+    convs = [[{"role": "user", "content": f"Count to {i}."}] for i in range(4)]
+    replies = backend.generate(convs, {"temperature": 0.0, "max_tokens": 2}, None, lambda i, r: events.append(i))
+    assert events == ["generate", 0, 1, "generate", 2, 3]
+    assert all(r.usage.prompt_tokens > 5 and r.usage.completion_tokens >= 1 for r in replies)
