@@ -47,13 +47,14 @@ class TextSchema:
         if finish_reason == "length":
             end = max(text.rfind(c) for c in ".!?。！？")
             text = text[: end + 1] if end > 0 else text
-        words = len(text.split()) + sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") // 2
+        words = len(text.split()) + len(_CJK.findall(text)) // 2
         if words < self.min_words:
             kind = ErrorKind.TRUNCATED if finish_reason == "length" else ErrorKind.VALIDATION
             raise LLMError(kind, f"reply has {words} words, fewer than {self.min_words}")
         return text
 
 
+_CJK = re.compile("[\u4e00-\u9fff]")
 _LABEL = re.compile(r"^(\*\*)?(background( document)?|document|背景文档)(\*\*)?\s*[:：]\s*", re.IGNORECASE)
 
 
