@@ -4,7 +4,7 @@ Qwen2.5-0.5B- and Qwen2.5-7B-shaped models are built from their configs with ran
 weights do not change the cost of a forward pass) with the real Qwen tokenizer, and run through
 our model layer (`LLM.chat_batch`) on MindGYM judge prompts. Prints generated tokens/s per
 configuration and the batched / one-at-a-time ratio. Without a CUDA device it says so and exits 0;
-`--device cpu --shapes tiny` checks the script itself on a CPU. About 3 minutes on one H200.
+`--device cpu --shapes tiny` checks the script itself on a CPU. Sized for a few minutes on one H200.
 
     python tests/benchmarks/bench_gpu.py [--shapes qwen2.5-0.5b qwen2.5-7b] [--max-tokens 128]"""
 
