@@ -102,17 +102,13 @@ class HFBackend(Backend):
         replies: List[Optional[RawReply]] = [None] * len(conversations)
         todo = []
         for i, conv in enumerate(conversations):
-            if has_images(conv):
-                if not self._vl_capable():
-                    replies[i] = RawReply(error=LLMError(ErrorKind.INPUT, "hf text model cannot take images"))
-                    continue
-                try:
-                    for path in image_paths(conv):
-                        open_image(path)
-                except LLMError as e:
-                    replies[i] = RawReply(error=e)
-                    continue
-            todo.append(i)
+            refused = self._refusal(conv)
+            if refused is None:
+                todo.append(i)
+                continue
+            replies[i] = RawReply(error=refused)
+            if on_reply is not None:
+                on_reply(i, replies[i])
         if todo:
             self._ensure()
             gen_kw = self._gen_kwargs(sampling)
@@ -133,12 +129,20 @@ class HFBackend(Backend):
                 replies[i] = RawReply.of(text, Usage(int(prompt_lens[j]), len(ids)), finish)
                 if on_reply is not None:  # as each chunk finishes: a crash later keeps this chunk's work
                     on_reply(i, replies[i])
-        if on_reply is not None:  # the rows refused before generation
-            sent = set(todo)
-            for i, r in enumerate(replies):
-                if i not in sent:
-                    on_reply(i, r)
         return replies
+
+    def _refusal(self, conv) -> Optional[LLMError]:
+        """Why a conversation cannot be generated for (images on a text model, unreadable images)."""
+        if not has_images(conv):
+            return None
+        if not self._vl_capable():
+            return LLMError(ErrorKind.INPUT, "hf text model cannot take images")
+        try:
+            for path in image_paths(conv):
+                open_image(path)
+        except LLMError as e:
+            return e
+        return None
 
     def _vl_capable(self) -> bool:
         if self._model is None or self._pid != os.getpid():
