@@ -9,7 +9,7 @@ from typing import List, Optional
 
 from data_juicer.format.formatter import FORMATTERS, BaseFormatter
 
-from .ops.base import ROW_ID, ray_running
+from .ops.base import ROW_ID, numbered_row_id, ray_running
 
 EXECUTORS = ("auto", "default", "ray")
 
@@ -33,7 +33,7 @@ class MindgymScratchFormatter(BaseFormatter):
     def table(self):
         import pyarrow as pa
 
-        columns = {ROW_ID: pa.array([f"r{i}" for i in range(self.length)], pa.string())}
+        columns = {ROW_ID: pa.array([numbered_row_id(i) for i in range(self.length)], pa.string())}
         for key in self.feature_keys:
             columns[key] = pa.nulls(self.length, pa.string())
         return pa.table(columns)

@@ -36,6 +36,16 @@ def rows_to_columns(rows: List[Dict[str, Any]], keys: Iterable[str]) -> Dict[str
     return {k: [r.get(k) for r in rows] for k in keys}
 
 
+def numbered_row_id(index: int) -> str:
+    """The id of the index-th input row; `row_number` reads the index back (round-robin areas)."""
+    return f"r{index}"
+
+
+def row_number(rid: str) -> Optional[int]:
+    """The index in a `numbered_row_id`, or None for any other id (a content hash)."""
+    return int(rid[1:]) if rid.startswith("r") and rid[1:].isdigit() else None
+
+
 def row_nonce(row: Dict[str, Any], position: int) -> str:
     """A stable id for a row: its `mindgym_row_id`, else a content hash plus its batch position."""
     rid = row.get(ROW_ID)

@@ -7,7 +7,7 @@ from pydantic import PositiveInt
 from ..llm import ErrorKind, LLMError, TextSchema
 from ..schemas import CATEGORIES, check_choices
 from ..text import cut_to_budget, hash_index
-from .base import ROW_ID, GenerationMapper
+from .base import ROW_ID, GenerationMapper, numbered_row_id, row_number
 from .wording import SETTING_HINTS
 
 OP_NAME = "mindgym_background_mapper"
@@ -87,14 +87,15 @@ class MindgymBackgroundMapper(GenerationMapper):
     def run(self, dataset, *, exporter=None, tracer=None):
         # number rows once, so round-robin areas and per-row nonces are stable across reruns
         if hasattr(dataset, "column_names") and ROW_ID not in dataset.column_names:
-            dataset = dataset.map(lambda _, i: {ROW_ID: f"r{i}"}, with_indices=True, desc="mindgym_row_ids")
+            dataset = dataset.map(lambda _, i: {ROW_ID: numbered_row_id(i)}, with_indices=True, desc="mindgym_row_ids")
         return super().run(dataset, exporter=exporter, tracer=tracer)
 
     def _category(self, row: Dict, rid: str) -> str:
         given = row.get(self.category_key)
         if isinstance(given, str) and given in self.categories:
             return given
-        index = int(rid[1:]) if rid.startswith("r") and rid[1:].isdigit() else hash_index(rid)
+        index = row_number(rid)
+        index = hash_index(rid) if index is None else index
         return self.categories[index % len(self.categories)]
 
     def prepare(self, row):
