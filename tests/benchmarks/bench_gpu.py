@@ -99,6 +99,7 @@ def hf_llm(model, tok, device, max_tokens):
 
 
 def timed(llm, convs, device):
+    """(generated tokens, seconds) for one `chat_batch` over `convs`."""
     import torch
 
     if device == "cuda":
@@ -107,8 +108,7 @@ def timed(llm, convs, device):
     results = llm.chat_batch(convs, try_num=1)
     if device == "cuda":
         torch.cuda.synchronize()
-    dt = time.perf_counter() - t
-    return sum(r.usage.completion_tokens for r in results) / dt, dt
+    return sum(r.usage.completion_tokens for r in results), time.perf_counter() - t
 
 
 def bench_hf(shape, device, tok, a):
@@ -119,10 +119,12 @@ def bench_hf(shape, device, tok, a):
     llm = hf_llm(model, tok, device, a.max_tokens)
     llm.backend.batch_size = 1
     timed(llm, judge_prompts(1), device)  # warm-up: kernels, allocator
-    one, dt1 = timed(llm, judge_prompts(a.one_rows), device)
+    tokens, dt1 = timed(llm, judge_prompts(a.one_rows), device)
+    one = tokens / dt1
     print(f"hf {shape} ({params:.2f}B) one row at a time: {one:9.1f} tokens/s  ({a.one_rows} rows, {dt1:.1f} s)")
     llm.backend.batch_size = a.batch_rows
-    batched, dtb = timed(llm, judge_prompts(a.batch_rows), device)
+    tokens, dtb = timed(llm, judge_prompts(a.batch_rows), device)
+    batched = tokens / dtb
     print(f"hf {shape} ({params:.2f}B) batched x{a.batch_rows}:      {batched:9.1f} tokens/s  ({dtb:.1f} s)")
     print(f"hf {shape} ratio batched / one at a time: {batched / one:.1f}x")
     del llm, model
@@ -148,15 +150,16 @@ def bench_vllm(shape, tok, a):
             sampling_params={"temperature": 0.0, "max_tokens": a.max_tokens},
         )
         timed(llm, judge_prompts(2), "cuda")
-        one_total, one_time = 0.0, 0.0
+        one_tokens, one_time = 0, 0.0
         for conv in judge_prompts(a.one_rows):
-            rate, dt = timed(llm, [conv], "cuda")
-            one_total += rate * dt
+            tokens, dt = timed(llm, [conv], "cuda")
+            one_tokens += tokens
             one_time += dt
-        one = one_total / one_time
+        one = one_tokens / one_time
         print(f"vllm {shape} one row at a time: {one:9.1f} tokens/s  ({a.one_rows} rows, {one_time:.1f} s)")
         n = a.batch_rows * 4
-        batched, dtb = timed(llm, judge_prompts(n), "cuda")
+        tokens, dtb = timed(llm, judge_prompts(n), "cuda")
+        batched = tokens / dtb
         print(f"vllm {shape} batched x{n}:      {batched:9.1f} tokens/s  ({dtb:.1f} s)")
         print(f"vllm {shape} ratio batched / one at a time: {batched / one:.1f}x")
         llm.close()
