@@ -1,98 +1,106 @@
-"""ScienceQA (Hugging Face parquet) -> recipe input for the image pipeline, with images written to disk.
+"""ScienceQA -> recipe input for the image pipeline, with images written to disk.
 
     mindgym-scienceqa --parquet train-00000-of-00001.parquet --out data/scienceqa [--limit 400]
+    mindgym-scienceqa --release ScienceQA/data/scienceqa --split train --out data/scienceqa
 
-Each kept row becomes {"text", "query", "images": [<abs png path>], "question", "choices", "answer" (the correct
-choice's text), "explanation" (the solution), "lecture", "source_index"}. Rows without an image are
-skipped and counted; so are rows whose image bytes do not decode."""
+Reads the Hugging Face parquet, or the original release layout (problems.json, pid_splits.json and
+images/<split>/<pid>/image.png). Rows are written as `mindgym_ops.seed_rows` describes: "answer" is the
+correct choice's text, "explanation" the solution, "source" the file and row (parquet) or the pid and split
+(release) plus the subject metadata. Rows without an image or question, with an image that does not decode,
+or with an answer index outside the choices are skipped and counted."""
 
-import argparse
-import io
 import json
 import os
-from collections import Counter
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence, Union
 
-from loguru import logger
+from .seed_rows import SeedWriter, cli, image_bytes, iter_parquet, run_conversion, source_of
 
-
-def _image_bytes(value) -> Optional[bytes]:
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return value.get("bytes")
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    return None
+PROG = "mindgym-scienceqa"
+NAME = "scienceqa"
+REASONS = ("no_image", "bad_image", "bad_answer")
+METADATA = ("task", "grade", "subject", "topic", "category", "skill")
 
 
-def convert(parquet: str, out_dir: str, limit: Optional[int] = None) -> Dict[str, int]:
-    """Convert; returns counts {kept, skipped_no_image, skipped_bad_image, skipped_bad_answer}."""
-    import pyarrow.parquet as pq
-    from PIL import Image
-
-    out_dir = os.path.abspath(out_dir)
-    img_dir = os.path.join(out_dir, "images")
-    os.makedirs(img_dir, exist_ok=True)
-    counts: Counter = Counter()
-    table = pq.read_table(parquet)
-    missing = {"image", "question", "choices", "answer"} - set(table.column_names)
-    if missing:
-        raise ValueError(f"{parquet}: not a ScienceQA parquet, missing columns {sorted(missing)}")
-    out_path = os.path.join(out_dir, "scienceqa.jsonl")
-    with open(out_path, "w", encoding="utf-8") as out:
-        for i, row in enumerate(table.to_pylist()):
-            if limit is not None and counts["kept"] >= limit:
-                break
-            data = _image_bytes(row.get("image"))
-            if not data:
-                counts["skipped_no_image"] += 1
-                continue
-            try:
-                with Image.open(io.BytesIO(data)) as im:
-                    im = im.convert("RGB")
-                    path = os.path.join(img_dir, f"{i:06d}.png")
-                    im.save(path)
-            except Exception:
-                counts["skipped_bad_image"] += 1
-                continue
-            choices = list(row.get("choices") or [])
-            answer = row.get("answer")
-            if not isinstance(answer, int) or not 0 <= answer < len(choices):
-                counts["skipped_bad_answer"] += 1
-                os.remove(path)
-                continue
-            # `text` (the question) keeps Data-Juicer's loader from dropping the row; `query` is filled
-            # by the multi-hop op and declared here so the recipe's dedup op can name it
-            record = {
-                "text": row["question"],
-                "query": "",
-                "images": [path],
-                "question": row["question"],
-                "choices": choices,
-                "answer": choices[answer],
-                "explanation": row.get("solution") or "",
-                "lecture": row.get("lecture") or "",
-                "source_index": i,
-            }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            counts["kept"] += 1
-    logger.info(
-        f"scienceqa: kept {counts['kept']}, skipped without image {counts['skipped_no_image']}, "
-        f"bad image {counts['skipped_bad_image']}, bad answer {counts['skipped_bad_answer']} -> {out_path}"
+def _add(writer: SeedWriter, image: Optional[bytes], row: Dict, source: Dict) -> None:
+    choices = [str(c) for c in row.get("choices") or []]
+    answer = row.get("answer")
+    if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(choices):
+        writer.skip("bad_answer")
+        return
+    writer.add(
+        image,
+        row.get("question"),
+        choices[answer],
+        source_of(row, METADATA, **source),
+        choices=choices,
+        explanation=row.get("solution") or "",
+        lecture=row.get("lecture") or "",
     )
-    return {k: counts[k] for k in ("kept", "skipped_no_image", "skipped_bad_image", "skipped_bad_answer")}
+
+
+def convert(parquet: Union[str, Sequence[str]], out_dir: str, limit: Optional[int] = None) -> Dict[str, int]:
+    """The Hugging Face parquet file(s); returns {kept, skipped_<reason>: n}."""
+    paths = [parquet] if isinstance(parquet, str) else list(parquet)
+    with SeedWriter(out_dir, NAME, limit, REASONS) as writer:
+        for name, i, row in iter_parquet(paths, ("image", "question", "choices", "answer"), "a ScienceQA parquet"):
+            if writer.full:
+                break
+            _add(writer, image_bytes(row.get("image")), row, {"dataset": NAME, "file": name, "row": i})
+    return writer.summary()
+
+
+def _load_json(path: str, what: str):
+    if not os.path.isfile(path):
+        raise ValueError(f"not a ScienceQA release folder: {what} not found at {path}")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def convert_release(root: str, out_dir: str, split: str = "train", limit: Optional[int] = None) -> Dict[str, int]:
+    """The original release layout; `split` is a key of pid_splits.json (train, val, test, minival, ...)."""
+    problems = _load_json(os.path.join(root, "problems.json"), "problems.json")
+    splits = _load_json(os.path.join(root, "pid_splits.json"), "pid_splits.json")
+    if split not in splits:
+        raise ValueError(f"split must be one of {sorted(splits)} (the keys of pid_splits.json), got {split!r}")
+    with SeedWriter(out_dir, NAME, limit, REASONS) as writer:
+        for pid in map(str, splits[split]):
+            if writer.full:
+                break
+            row = problems.get(pid)
+            if not isinstance(row, dict):
+                writer.skip("unknown_pid")
+                continue
+            # a problem's image lies under its own split (val for a minival pid)
+            where = row.get("split") or split
+            image = None
+            if row.get("image"):
+                path = os.path.join(root, "images", where, pid, row["image"])
+                if not os.path.isfile(path):
+                    writer.skip("image_file_missing")
+                    continue
+                with open(path, "rb") as f:
+                    image = f.read()
+            _add(writer, image, row, {"dataset": NAME, "pid": pid, "split": where})
+    return writer.summary()
+
+
+def _inputs(ap) -> None:
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--parquet", nargs="+", help="ScienceQA parquet file(s) (Hugging Face layout)")
+    src.add_argument("--release", help="the original release folder (problems.json, pid_splits.json, images/)")
+    ap.add_argument("--split", help="with --release: a key of pid_splits.json (default: train)")
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(prog="mindgym-scienceqa", description=__doc__.splitlines()[0])
-    ap.add_argument("--parquet", required=True, help="a ScienceQA parquet file (HF layout)")
-    ap.add_argument("--out", required=True, help="output folder: scienceqa.jsonl + images/")
-    ap.add_argument("--limit", type=int, default=None, help="keep at most this many image rows")
-    a = ap.parse_args(argv)
-    if not os.path.isfile(a.parquet):
-        raise SystemExit(f"mindgym-scienceqa: parquet file not found: {a.parquet}")
-    print(json.dumps(convert(a.parquet, a.out, a.limit)))
+    args = cli(PROG, __doc__.splitlines()[0], _inputs, argv)
+    if args.parquet and args.split:
+        raise SystemExit(f"{PROG}: --split applies to --release only (a parquet file is one split)")
+    if args.parquet:
+        run_conversion(PROG, convert, args.parquet, args.out, args.limit)
+    elif not os.path.isdir(args.release):
+        raise SystemExit(f"{PROG}: release folder not found: {args.release}")
+    else:
+        run_conversion(PROG, convert_release, args.release, args.out, args.split or "train", args.limit)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,208 @@
+"""The paper's image seed sets: OK-VQA (HF parquet) and ScienceQA's original release layout convert to rows the
+image recipe runs on end to end, in the one row form every seed set shares."""
+
+import io
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from helpers import api_run_env, read_jsonl, run_dj
+from PIL import Image
+from test_image_pipeline import decoded, image_parts, image_recipe, pixels
+
+from mindgym_ops import okvqa, scienceqa
+from mindgym_ops.testing.server import prompt_text
+
+IMAGE_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+ROW_TYPES = {
+    "text": str,
+    "query": str,
+    "images": list,
+    "question": str,
+    "answer": str,
+    "answers": list,
+    "choices": list,
+    "explanation": str,
+    "lecture": str,
+    "source": str,
+}
+
+
+def encoded(color, fmt="PNG", size=(24, 16)):
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def okvqa_parquet(path):
+    """lmms-lab/OK-VQA's columns and types: question_id string, answers list<string>, image {bytes, path}."""
+    fruit = encoded((200, 30, 30), "JPEG", (32, 24))
+    rows = [
+        # (question_id, image, question, answers)
+        ("2971475", fruit, "What fruit is shown?", ["apple"] * 6 + ["fruit"] * 4),
+        ("2971476", fruit, "What color is the fruit?", ["red", "red", "maroon", "maroon"] + ["red"] * 3 + ["dark"] * 3),
+        ("2971477", None, "What is missing here?", ["nothing"] * 10),
+        ("2971478", encoded("blue"), "", ["sky"] * 10),
+        ("2971479", b"\xff\xd8\xff not a jpeg", "What is broken?", ["pixels"] * 10),
+        ("2971480", encoded("green"), "What has no answer?", []),
+        ("2971481", encoded((0, 0, 220)), "Which sport uses this court?", ["tennis"] * 5 + ["badminton"] * 5),
+    ]
+    table = pa.table(
+        {
+            "question_id": pa.array([r[0] for r in rows], pa.string()),
+            "image": pa.array([{"bytes": r[1], "path": None} if r[1] else None for r in rows], IMAGE_TYPE),
+            "question": pa.array([r[2] for r in rows], pa.string()),
+            "answers": pa.array([r[3] for r in rows], pa.list_(pa.string())),
+            "question_type": pa.array(["eight"] * len(rows), pa.string()),
+            "answer_type": pa.array(["other"] * len(rows), pa.string()),
+        }
+    )
+    pq.write_table(table, path)
+    return path
+
+
+def scienceqa_release(root):
+    """problems.json, pid_splits.json and images/<split>/<pid>/image.png as the original release ships them."""
+
+    def problem(i, split, image="image.png", answer=0):
+        return {
+            "question": f"Which magnet {i} pulls harder?",
+            "choices": ["the left one", "the right one"],
+            "answer": answer,
+            "hint": "",
+            "image": image,
+            "task": "closed choice",
+            "grade": "grade4",
+            "subject": "natural science",
+            "topic": "physics",
+            "category": "Magnets",
+            "skill": "Compare magnitudes of magnetic forces",
+            "lecture": "Magnets pull harder when they are closer.",
+            "solution": f"Magnet {i}'s pair is closer, so the {['left', 'right'][answer % 2]} one pulls harder.",
+            "split": split,
+        }
+
+    problems = {
+        "1": problem(1, "train"),
+        "2": problem(2, "train", answer=5),  # index outside the choices
+        "3": problem(3, "train", image=None),  # a text-only question
+        "4": problem(4, "train"),  # listed image, file never downloaded
+        "7": problem(7, "train", answer=1),
+        "5": problem(5, "val"),
+    }
+    splits = {"train": ["1", "2", "3", "4", "7"], "val": ["5"], "test": [], "minival": ["5"]}
+    root.mkdir()
+    (root / "problems.json").write_text(json.dumps(problems))
+    (root / "pid_splits.json").write_text(json.dumps(splits))
+    for pid, color in (("1", "red"), ("2", "yellow"), ("7", "orange"), ("5", "purple")):
+        folder = root / "images" / problems[pid]["split"] / pid
+        folder.mkdir(parents=True)
+        (folder / "image.png").write_bytes(encoded(color))
+    return root
+
+
+def seed_recipe(tmp_path, jsonl):
+    """The image recipe (its test copy) on a converted set: images are confined to the set's folder."""
+    recipe = image_recipe(tmp_path, jsonl.parent)
+    cfg = yaml.safe_load(recipe.read_text())
+    cfg["dataset_path"] = str(jsonl)
+    recipe.write_text(yaml.safe_dump(cfg))
+    return recipe
+
+
+def assert_seed_rows(rows):
+    for r in rows:
+        assert {k: type(v) for k, v in r.items()} == ROW_TYPES, r
+        assert r["text"] == r["question"] and len(r["images"]) == 1 and r["answer"] in r["answers"]
+
+
+def run_image_recipe(tmp_path, server, jsonl):
+    """The image recipe through the real dj-process; every request must carry its own row's image."""
+    rows = read_jsonl(jsonl)
+    done = run_dj(seed_recipe(tmp_path, jsonl), api_run_env(server), cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr[-4000:]
+    by_question = {r["question"]: pixels(r["images"][0]) for r in rows}
+    seen = set()
+    for body in server.stats.bodies:
+        owner = [q for q in by_question if q in prompt_text(body)]
+        parts = image_parts(body)
+        if not owner:  # the judge's calibration anchors: text only
+            assert not parts
+            continue
+        assert len(owner) == 1 and len(parts) == 1 and decoded(parts[0]) == by_question[owner[0]]
+        seen.add(owner[0])
+    assert seen == set(by_question)
+    out = read_jsonl(tmp_path / "out" / "result.jsonl")
+    assert len(out) == len(rows) and all(r["multihop_question"] and r["sub_questions"] for r in out)
+    assert [json.loads(r["source"]) for r in out] == [json.loads(r["source"]) for r in rows]
+    return out
+
+
+def test_okvqa_converts_and_feeds_the_image_recipe(tmp_path, server, script):
+    script.solve_every = 2
+    counts = okvqa.convert(str(okvqa_parquet(tmp_path / "val2014-00000-of-00002.parquet")), str(tmp_path / "okvqa"))
+    assert counts == {"kept": 3, "skipped_no_image": 1, "skipped_no_question": 1, "skipped_no_answer": 1,
+                      "skipped_bad_image": 1}  # fmt: skip
+    rows = read_jsonl(tmp_path / "okvqa" / "okvqa.jsonl")
+    assert_seed_rows(rows)
+    assert [r["answer"] for r in rows] == ["apple", "red", "tennis"]  # most frequent; a tie goes to the first given
+    assert len(rows[0]["answers"]) == 10 and rows[0]["choices"] == [] and rows[0]["explanation"] == ""
+    assert json.loads(rows[1]["source"]) == {
+        "dataset": "ok-vqa",
+        "file": "val2014-00000-of-00002.parquet",
+        "row": 1,
+        "question_id": "2971476",
+        "question_type": "eight",
+        "answer_type": "other",
+    }
+    # the shared COCO-style JPEG is stored once, byte for byte; the PNG too
+    assert rows[0]["images"] == rows[1]["images"] and rows[0]["images"][0].endswith(".jpg")
+    assert len(list((tmp_path / "okvqa" / "images").iterdir())) == 2
+    run_image_recipe(tmp_path, server, tmp_path / "okvqa" / "okvqa.jsonl")
+
+
+def test_scienceqa_release_layout_converts_and_feeds_the_image_recipe(tmp_path, server, script):
+    script.solve_every = 2
+    root = scienceqa_release(tmp_path / "scienceqa")
+    counts = scienceqa.convert_release(str(root), str(tmp_path / "sqa"))
+    assert counts == {"kept": 2, "skipped_no_image": 1, "skipped_bad_image": 0, "skipped_bad_answer": 1,
+                      "skipped_image_file_missing": 1}  # fmt: skip
+    rows = read_jsonl(tmp_path / "sqa" / "scienceqa.jsonl")
+    assert_seed_rows(rows)
+    assert [r["answer"] for r in rows] == ["the left one", "the right one"]
+    assert rows[1]["explanation"].startswith("Magnet 7's pair") and rows[1]["lecture"].startswith("Magnets pull")
+    problem = json.loads((root / "problems.json").read_text())["1"]
+    metadata = ("task", "grade", "subject", "topic", "category", "skill")
+    assert json.loads(rows[0]["source"]) == {
+        "dataset": "scienceqa",
+        "pid": "1",
+        "split": "train",
+        **{k: problem[k] for k in metadata},
+    }
+    run_image_recipe(tmp_path, server, tmp_path / "sqa" / "scienceqa.jsonl")
+
+
+def test_scienceqa_release_splits_and_limit(tmp_path):
+    root = scienceqa_release(tmp_path / "scienceqa")
+    # a minival pid's image lies under images/val/
+    assert scienceqa.convert_release(str(root), str(tmp_path / "mv"), "minival")["kept"] == 1
+    assert read_jsonl(tmp_path / "mv" / "scienceqa.jsonl")[0]["question"] == "Which magnet 5 pulls harder?"
+    assert scienceqa.convert_release(str(root), str(tmp_path / "one"), limit=1)["kept"] == 1
+    with pytest.raises(ValueError, match=r"split must be one of \['minival', 'test', 'train', 'val'\]"):
+        scienceqa.convert_release(str(root), str(tmp_path / "x"), "dev")
+    with pytest.raises(ValueError, match="not a ScienceQA release folder: problems.json not found"):
+        scienceqa.convert_release(str(tmp_path), str(tmp_path / "x"))
+
+
+def test_every_seed_set_writes_one_row_form(tmp_path):
+    """Rows from either ScienceQA layout and from OK-VQA have the same keys and types, so they mix in one dataset."""
+    okvqa.convert(str(okvqa_parquet(tmp_path / "ok.parquet")), str(tmp_path / "mixed"))
+    ok_rows = read_jsonl(tmp_path / "mixed" / "okvqa.jsonl")
+    scienceqa.convert_release(str(scienceqa_release(tmp_path / "scienceqa")), str(tmp_path / "mixed"))
+    sqa_rows = read_jsonl(tmp_path / "mixed" / "scienceqa.jsonl")
+    assert_seed_rows(ok_rows + sqa_rows)
+    pq.write_table(pa.table({"image": pa.array([None], IMAGE_TYPE), "question": ["q"]}), tmp_path / "bad.parquet")
+    with pytest.raises(ValueError, match=r"not an OK-VQA parquet, missing columns \['answers'\]"):
+        okvqa.convert(str(tmp_path / "bad.parquet"), str(tmp_path / "x"))
