@@ -3,7 +3,9 @@
 Concurrency is capped per process (`max_concurrency`); transport retries with exponential
 backoff cover 429 (honouring Retry-After), 408/409/5xx, timeouts and dropped connections.
 Structured output tries `json_schema`, falls back to `json_object` (+ schema) and then to
-plain text with tolerant extraction, remembering the first mode the server accepts."""
+plain text with tolerant extraction. The mode a server accepts is learned once per process and shared
+by every op that talks to it: until a structured request has succeeded, one request probes while the
+others wait, so a server that refuses a mode is asked that way once, not once per in-flight request."""
 
 import asyncio
 import gc
@@ -76,9 +78,22 @@ class APIBackend(Backend):
         mode = p.get("structured_output", "json_schema")
         if mode not in STRUCTURED_MODES:
             raise ValueError(f"model_params.structured_output must be one of {list(STRUCTURED_MODES)}, got {mode!r}")
-        self.structured_mode = mode
+        self._initial_mode = mode
         self.transport_retries = 0  # counted for the reliability report
         self._client = None
+
+    def _mode_state(self) -> Dict[str, Any]:
+        """The structured-output mode learned for this server and model in this process."""
+        _shared_loop()
+        modes = _SHARED["modes"]
+        key = (self.base_url, self.model, self._initial_mode)
+        if key not in modes:
+            modes[key] = {"mode": self._initial_mode, "confirmed": self._initial_mode == "text", "lock": None}
+        return modes[key]
+
+    @property
+    def structured_mode(self) -> str:
+        return self._mode_state()["mode"]
 
     def _ensure_client(self):
         api_key = self.model_params.get("api_key") or os.environ.get("OPENAI_API_KEY") or "EMPTY"
@@ -114,18 +129,34 @@ class APIBackend(Backend):
         return {"type": "json_object", "schema": schema}
 
     def _downgrade(self, reason: str) -> None:
-        i = STRUCTURED_MODES.index(self.structured_mode)
+        state = self._mode_state()
+        i = STRUCTURED_MODES.index(state["mode"])
         if i + 1 < len(STRUCTURED_MODES):
             logger.info(
-                f"api backend: server rejected {self.structured_mode} output ({reason[:80]}); "
-                f"falling back to {STRUCTURED_MODES[i + 1]}"
+                f"api backend: server rejected {state['mode']} output ({reason[:80]}); "
+                f"falling back to {STRUCTURED_MODES[i + 1]} for every op in this process"
             )
-            self.structured_mode = STRUCTURED_MODES[i + 1]
+            state["mode"] = STRUCTURED_MODES[i + 1]
+            state["confirmed"] = state["mode"] == "text"
 
     def _backoff(self, attempt: int) -> float:
         return min(self.backoff_max, self.backoff_base * (2**attempt)) * (0.5 + random.random() / 2)
 
     async def _one(self, messages, sampling, schema, request_id: Optional[str] = None) -> RawReply:
+        state = self._mode_state()
+        if schema is None or state["confirmed"]:
+            return await self._send(messages, sampling, schema, request_id)
+        if state["lock"] is None:
+            state["lock"] = asyncio.Lock()
+        async with state["lock"]:  # the first structured request probes the mode; the rest wait for it
+            if not state["confirmed"]:
+                reply = await self._send(messages, sampling, schema, request_id)
+                if reply.error is None:
+                    state["confirmed"] = True
+                return reply
+        return await self._send(messages, sampling, schema, request_id)
+
+    async def _send(self, messages, sampling, schema, request_id: Optional[str] = None) -> RawReply:
         import openai
 
         client = self._client
@@ -197,12 +228,12 @@ class APIBackend(Backend):
 # One event loop and one client per (server, key, timeout) per process, shared by every op in it:
 # connections stay warm across ops and batches, and nothing is torn down while another loop runs.
 # A forked or spawned worker builds its own on first use.
-_SHARED: Dict[str, Any] = {"pid": None, "loop": None, "clients": {}}
+_SHARED: Dict[str, Any] = {"pid": None, "loop": None, "clients": {}, "modes": {}}
 
 
 def _shared_loop() -> asyncio.AbstractEventLoop:
     if _SHARED["pid"] != os.getpid():
-        _SHARED.update(pid=os.getpid(), loop=asyncio.new_event_loop(), clients={})
+        _SHARED.update(pid=os.getpid(), loop=asyncio.new_event_loop(), clients={}, modes={})
         # Data-Juicer, pydantic and the client leave ~1M long-lived objects; a full collection of them
         # stalls the loop ~0.3 s mid-batch (every in-flight request waits). Collect once, then freeze
         # them out of later collections.

@@ -64,5 +64,17 @@ class Backend:
         """`request_ids` (the cache keys) let a server or a trace tie a request to its row and attempt."""
         raise NotImplementedError
 
+    def engine_params(self) -> Optional[Dict[str, Any]]:
+        """What the engine is loaded with (two ops whose params match share one engine), or None for a
+        backend without an in-process engine."""
+        return None
+
+    @property
+    def engine_key(self) -> Optional[str]:
+        from .engines import engine_key
+
+        params = self.engine_params()
+        return None if params is None else engine_key(self.name, self.model, params)
+
     def close(self) -> None:
-        """Release what the runtime holds (connections, GPU memory)."""
+        """Release what the runtime holds outside the engine registry (connections)."""

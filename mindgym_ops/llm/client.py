@@ -5,10 +5,11 @@ Ops never branch on backend. This class adds, on top of any backend: the env ove
 valid reply and re-send only the conversations that failed, and usage accounting."""
 
 import os
-from typing import Any, Dict, List, Optional, Sequence, Type, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 from pydantic import BaseModel
 
+from . import engines
 from .base import Backend, Conversation
 from .cache import RequestCache, request_key
 from .parsing import TextSchema, parse_reply
@@ -27,6 +28,10 @@ DEFAULT_SAMPLING = {"temperature": 0.7, "top_p": 0.95, "max_tokens": 1024}
 SECRET_PARAMS = ("api_key",)
 # retried at the parse level; a transport failure has already had its backoff retries
 RETRYABLE = (ErrorKind.EMPTY, ErrorKind.PARSE, ErrorKind.VALIDATION, ErrorKind.TRUNCATED)
+# a per-conversation check of a parsed reply: (code, message) when it fails, None when it holds
+Check = Callable[[int, Any], Optional[Tuple[str, str]]]
+# the user turn that tells the model why its last reply was refused
+Feedback = Callable[[str], str]
 
 
 GRAMMAR_MAX_LENGTH = 400
@@ -88,8 +93,12 @@ class LLM:
         self.cache = RequestCache(cache_dir) if cache_dir else None
         self.usage = Usage()
         self.requests = 0
-        # the backend validates its own params now (config time) and loads its runtime lazily
+        # the backend validates its own params now (config time) and loads its engine lazily, once per
+        # process for every LLM whose backend, model and engine params match (see engines.py)
         self._backend = make_backend(self.backend_name, self.model, self.model_params)
+        self._engine_key = self._backend.engine_key
+        if self._engine_key is not None:
+            engines.add_user(self._engine_key)
 
     @property
     def backend(self) -> Backend:
@@ -120,10 +129,16 @@ class LLM:
         schema: Optional[Union[Type[BaseModel], TextSchema]] = None,
         keys: Optional[Sequence[str]] = None,
         try_num: Optional[int] = None,
+        check: Optional[Check] = None,
+        feedback: Optional[Feedback] = None,
     ) -> List[ChatResult]:
         """Run a batch; each conversation is retried (up to `try_num` attempts) until its reply
         parses, and only the failed ones are re-sent. `keys` are per-row nonces: identical prompts
-        on different rows get different cache entries and so sample independently."""
+        on different rows get different cache entries and so sample independently.
+
+        `check(i, parsed)` adds a substance test to the schema's (a failure is a VALIDATION error whose
+        code is the counted reason); with `feedback`, a retried conversation carries the refused reply
+        and `feedback(reason)` as a new user turn, so the model learns what to fix."""
         n = len(conversations)
         keys = list(keys) if keys is not None else [""] * n
         sp = {**self.sampling, **(sampling or {})}
@@ -131,6 +146,7 @@ class LLM:
         schema_json = grammar_safe(schema.model_json_schema()) if structured else None
         schema_name = schema.__name__ if schema is not None else ""
         results = [ChatResult() for _ in range(n)]
+        conversations = list(conversations)
         pending = list(range(n))
         for attempt in range(try_num or self.try_num):
             attempt_sp = dict(sp)
@@ -166,13 +182,28 @@ class LLM:
                 res.text, res.finish_reason, res.error, res.parsed = reply.text, reply.finish_reason, reply.error, None
                 if res.error is None and schema is not None:
                     res.parsed, res.error = parse_reply(reply.text, schema, reply.finish_reason)
+                if res.error is None and check is not None:
+                    failed = check(i, res.parsed)
+                    if failed is not None:
+                        res.error = LLMError(ErrorKind.VALIDATION, failed[1], code=failed[0])
             pending = [i for i in pending if results[i].error is not None and results[i].error.kind in RETRYABLE]
             if not pending:
                 break
+            if feedback is not None:
+                for i in pending:
+                    if results[i].error.kind == ErrorKind.VALIDATION and results[i].text:
+                        conversations[i] = conversations[i] + [
+                            {"role": "assistant", "content": results[i].text},
+                            {"role": "user", "content": feedback(results[i].error.message)},
+                        ]
         return results
 
     def close(self) -> None:
+        """This LLM is done: the engine is released when it was the last user in this process."""
         self._backend.close()
+        if self._engine_key is not None and getattr(self, "_closed_pid", None) != os.getpid():
+            self._closed_pid = os.getpid()
+            engines.remove_user(self._engine_key)
 
 
 def failure(kind: ErrorKind, message: str) -> ChatResult:

@@ -3,9 +3,9 @@
 Text models go through AutoModelForCausalLM. Qwen2-VL / Qwen2.5-VL models (detected from the
 config) go through their processor, so image rows reach the vision tower."""
 
-import os
 from typing import Any, Dict, List, Optional
 
+from . import engines
 from .base import Backend, OnReply, flatten_text, has_images, image_paths
 from .images import open_image
 from .types import ErrorKind, LLMError, RawReply, Usage
@@ -20,17 +20,17 @@ class HFBackend(Backend):
         super().__init__(model, model_params)
         self.batch_size = int(self.model_params.get("batch_size", 8))
         self._model = self._tok = self._processor = None
-        self._pid: Optional[int] = None
         self.is_vl = False
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_model"] = state["_tok"] = state["_processor"] = state["_pid"] = None
+        state["_model"] = state["_tok"] = state["_processor"] = None
         return state
 
-    def _ensure(self):
-        if self._model is not None and self._pid == os.getpid():
-            return
+    def engine_params(self) -> Dict[str, Any]:
+        return {k: self.model_params.get(k) for k in ("device", "dtype")}
+
+    def _load(self) -> Dict[str, Any]:
         try:
             import torch
             import transformers
@@ -38,24 +38,27 @@ class HFBackend(Backend):
             raise ImportError("hf backend needs torch and transformers: pip install 'mindgym-ops'") from None
         p = self.model_params
         device = p.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
-        dtype = getattr(torch, p.get("dtype", "bfloat16" if device.startswith("cuda") else "float32"))
+        dtype = getattr(torch, p.get("dtype") or ("bfloat16" if device.startswith("cuda") else "float32"))
         config = transformers.AutoConfig.from_pretrained(self.model)
-        self.is_vl = getattr(config, "model_type", "") in _VL_TYPES
-        if self.is_vl:
-            self._processor = transformers.AutoProcessor.from_pretrained(self.model)
-            self._tok = self._processor.tokenizer
-            self._model = transformers.AutoModelForImageTextToText.from_pretrained(self.model, dtype=dtype)
+        is_vl = getattr(config, "model_type", "") in _VL_TYPES
+        processor = None
+        if is_vl:
+            processor = transformers.AutoProcessor.from_pretrained(self.model)
+            tok = processor.tokenizer
+            model = transformers.AutoModelForImageTextToText.from_pretrained(self.model, dtype=dtype)
         else:
-            self._tok = transformers.AutoTokenizer.from_pretrained(self.model)
-            self._model = transformers.AutoModelForCausalLM.from_pretrained(self.model, dtype=dtype)
-        self._tok.padding_side = "left"
-        if self._processor is not None:
-            self._processor.tokenizer.padding_side = "left"
-        if self._tok.pad_token_id is None:
-            self._tok.pad_token = self._tok.eos_token
-        self._model.to(device).eval()
-        self.device = device
-        self._pid = os.getpid()
+            tok = transformers.AutoTokenizer.from_pretrained(self.model)
+            model = transformers.AutoModelForCausalLM.from_pretrained(self.model, dtype=dtype)
+        tok.padding_side = "left"
+        if tok.pad_token_id is None:
+            tok.pad_token = tok.eos_token
+        model.to(device).eval()
+        return {"model": model, "tok": tok, "processor": processor, "is_vl": is_vl, "device": device}
+
+    def _ensure(self):
+        e = engines.get(self.engine_key, self._load)
+        self._model, self._tok, self._processor = e["model"], e["tok"], e["processor"]
+        self.is_vl, self.device = e["is_vl"], e["device"]
 
     def _gen_kwargs(self, sampling: Dict[str, Any]) -> Dict[str, Any]:
         temperature = float(sampling.get("temperature", 0.0) or 0.0)
@@ -145,11 +148,11 @@ class HFBackend(Backend):
         return None
 
     def _vl_capable(self) -> bool:
-        if self._model is None or self._pid != os.getpid():
+        if self._model is None:
             import transformers
 
             return getattr(transformers.AutoConfig.from_pretrained(self.model), "model_type", "") in _VL_TYPES
         return self.is_vl
 
     def close(self) -> None:
-        self._model = self._tok = self._processor = self._pid = None
+        self._model = self._tok = self._processor = None  # the engine itself belongs to the registry

@@ -5,6 +5,7 @@ With a schema, llama.cpp's JSON grammar constrains the reply to the schema."""
 import os
 from typing import Any, Dict, List, Optional
 
+from . import engines
 from .base import Backend, OnReply, flatten_text, has_images
 from .types import ErrorKind, LLMError, RawReply, Usage
 
@@ -12,35 +13,26 @@ from .types import ErrorKind, LLMError, RawReply, Usage
 class LocalBackend(Backend):
     name = "local"
 
-    def __init__(self, model: str, model_params: Dict[str, Any]):
-        super().__init__(model, model_params)
-        self._llm = None
-        self._pid: Optional[int] = None
+    def engine_params(self) -> Dict[str, Any]:
+        p = self.model_params
+        return {
+            "n_ctx": int(p.get("n_ctx", 4096)),
+            "n_threads": int(p.get("n_threads", os.cpu_count() or 2)),
+            "n_batch": int(p.get("n_batch", 512)),
+            "seed": int(p.get("seed", 0)),
+        }
+
+    def _load(self):
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise ImportError("local backend needs llama-cpp-python: pip install 'mindgym-ops[local]'") from None
+        from .packaged import gguf_path
+
+        return Llama(model_path=str(gguf_path(self.model)), verbose=False, **self.engine_params())
 
     def _ensure(self):
-        if self._llm is None or self._pid != os.getpid():
-            try:
-                from llama_cpp import Llama
-            except ImportError:
-                raise ImportError("local backend needs llama-cpp-python: pip install 'mindgym-ops[local]'") from None
-            from .packaged import gguf_path
-
-            p = self.model_params
-            self._llm = Llama(
-                model_path=str(gguf_path(self.model)),
-                n_ctx=int(p.get("n_ctx", 4096)),
-                n_threads=int(p.get("n_threads", os.cpu_count() or 2)),
-                n_batch=int(p.get("n_batch", 512)),
-                seed=int(p.get("seed", 0)),
-                verbose=False,
-            )
-            self._pid = os.getpid()
-        return self._llm
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_llm"], state["_pid"] = None, None
-        return state
+        return engines.get(self.engine_key, self._load, lambda llm: llm.close())
 
     def generate(
         self, conversations, sampling, schema, on_reply: Optional[OnReply] = None, request_ids=None
@@ -84,8 +76,3 @@ class LocalBackend(Backend):
                 on_reply(i, reply)
             out.append(reply)
         return out
-
-    def close(self) -> None:
-        if self._llm is not None and self._pid == os.getpid():
-            self._llm.close()
-        self._llm = self._pid = None

@@ -20,13 +20,18 @@ class ErrorKind(str, Enum):
 class LLMError(Exception):
     """A typed failure of one model call; `kind` is the counted reason."""
 
-    def __init__(self, kind: ErrorKind, message: str):
+    def __init__(self, kind: ErrorKind, message: str, code: Optional[str] = None):
         super().__init__(f"{kind.value}: {message}")
         self.kind = kind
         self.message = message
+        self.code = code  # a finer reason than the kind (a substance check's name), counted in its place
+
+    @property
+    def reason(self) -> str:
+        return self.code or self.kind.value
 
     def to_dict(self) -> Dict[str, str]:
-        return {"kind": self.kind.value, "message": self.message[:500]}
+        return {"kind": self.kind.value, "message": self.message[:500], **({"code": self.code} if self.code else {})}
 
 
 @dataclass

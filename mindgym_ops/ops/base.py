@@ -157,6 +157,12 @@ class LLMOpMixin:
         if ray_running():  # Data-Juicer's Ray executor never calls run(): report the running totals here
             logger.info(summary_line(self.counters.totals()) + " (so far, Ray)")
 
+    def finish(self) -> Dict:
+        """The op's run has ended: log its counts and let go of its engine (the last op out releases it)."""
+        totals = self.log_summary()
+        self.llm.close()
+        return totals
+
     def log_summary(self) -> Dict:
         totals = self.counters.totals()
         logger.info(summary_line(totals))
@@ -170,8 +176,7 @@ class LLMOpMixin:
 
     @staticmethod
     def reason_of(result: ChatResult, step: str) -> str:
-        kind = result.error.kind.value if result.error is not None else "unknown"
-        return f"{step}_{kind}"
+        return f"{step}_{result.error.reason if result.error is not None else 'unknown'}"
 
 
 class GenerationMapper(LLMOpMixin, Mapper):
@@ -195,6 +200,14 @@ class GenerationMapper(LLMOpMixin, Mapper):
     def apply(self, row: Dict[str, Any], parsed: BaseModel) -> None:
         raise NotImplementedError
 
+    def check_reply(self, row: Dict[str, Any], parsed: BaseModel) -> Optional[Tuple[str, str]]:
+        """A substance check of a parsed reply: (code, message) to refuse it (retried with the message
+        fed back when the op has a `retry_feedback` template; counted as `<step>_<code>`), None to accept."""
+        return None
+
+    def feedback(self, reason: str) -> str:
+        return self.templates["retry_feedback"].render(reason=reason)
+
     def provenance_extra(self, row: Dict[str, Any]) -> Dict[str, Any]:
         """Fields a subclass adds to its provenance record for rows that called the model."""
         return {}
@@ -205,7 +218,7 @@ class GenerationMapper(LLMOpMixin, Mapper):
 
     def run(self, dataset, *, exporter=None, tracer=None):
         out = super().run(dataset, exporter=exporter, tracer=tracer)
-        self.log_summary()
+        self.finish()
         return out
 
     def system_messages(self) -> Conversation:
@@ -253,7 +266,11 @@ class GenerationMapper(LLMOpMixin, Mapper):
             calls.setdefault(schema, []).append((i, conv, names))
         for schema, items in calls.items():
             results = self.llm.chat_batch(
-                [c for _, c, _ in items], schema=schema, keys=[rows[i][ROW_ID] for i, _, _ in items]
+                [c for _, c, _ in items],
+                schema=schema,
+                keys=[rows[i][ROW_ID] for i, _, _ in items],
+                check=lambda j, parsed, _items=items: self.check_reply(rows[_items[j][0]], parsed),
+                feedback=self.feedback if "retry_feedback" in self.templates else None,
             )
             self.account(results)
             for (i, _, names), res in zip(items, results):

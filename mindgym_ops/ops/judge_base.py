@@ -35,7 +35,7 @@ class JudgeFilter(LLMOpMixin, Filter):
 
     def run(self, dataset, *, exporter=None, tracer=None, reduce=True):
         out = super().run(dataset, exporter=exporter, tracer=tracer, reduce=reduce)
-        self.log_summary()
+        self.finish()
         return out
 
     def judge_batch(self, rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

@@ -73,7 +73,7 @@ def test_parse_retries_stop_at_first_valid_reply():
     def judge(body):
         r = next(replies)
         return (
-            r if r is not None else json.dumps({"depth": 3, "depth_reason": "a", "breadth": 2, "breadth_reason": "b"})
+            r if r is not None else json.dumps({"steps": ["a", "b", "c"], "knowledge_areas": ["x", "y"]})
         )
 
     script.overrides["judge"] = judge
@@ -92,10 +92,22 @@ def test_structured_output_falls_back_from_json_schema():
         assert "schema" in srv.stats.bodies[-1]["response_format"]
 
 
+def test_a_refused_structured_mode_is_learned_once_per_process():
+    """llama.cpp's server refuses json_schema with HTTP 500: one probe pays for it, not every request in
+    flight, and a second LLM (another op) on the same server starts from what the first learned."""
+    with FakeOpenAIServer(reject_json_schema=True, latency=0.05) as srv:
+        first, second = llm_for(srv, max_concurrency=8), llm_for(srv, max_concurrency=8)
+        assert all(r.ok for r in first.chat_batch([JUDGE] * 16, schema=DepthBreadth, keys=[str(i) for i in range(16)]))
+        assert all(r.ok for r in second.chat_batch([JUDGE] * 16, schema=DepthBreadth, keys=[f"b{i}" for i in range(16)]))
+        refused = sum(b["response_format"]["type"] == "json_schema" for b in srv.stats.bodies)
+        assert refused == 1 and srv.stats.by_status[500] == 1
+        assert srv.stats.requests == 33 and srv.stats.max_in_flight > 1  # after the probe, concurrency is back
+
+
 def test_json_schema_is_sent_when_accepted(server):
     llm_for(server).chat_batch([JUDGE], schema=DepthBreadth)
     rf = server.stats.bodies[-1]["response_format"]
-    assert rf["type"] == "json_schema" and rf["json_schema"]["schema"]["properties"]["depth"]["maximum"] == 5
+    assert rf["type"] == "json_schema" and rf["json_schema"]["schema"]["properties"]["steps"]["maxItems"] == 6
 
 
 def test_env_overrides_backend_and_model(monkeypatch, server):

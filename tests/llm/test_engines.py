@@ -1,0 +1,67 @@
+"""One engine per process: the text recipe's five LLM ops, built by Data-Juicer from the recipe, share one
+engine on `local` (llama.cpp) and on `hf` (transformers), and it is released when the last op finishes."""
+
+import os
+
+import pytest
+import yaml
+from data_juicer.ops import load_ops
+from tiny_models import build_tiny_qwen2
+
+from mindgym_ops.llm import engines
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HI = [{"role": "user", "content": "Say hi."}]
+
+
+def recipe_ops(tmp_path):
+    recipe = yaml.safe_load(open(os.path.join(ROOT, "recipes", "mindgym_text.yaml")))
+    for step in recipe["process"]:
+        for args in step.values():
+            if isinstance(args, dict):
+                args["cache_dir"] = None
+                args["work_dir"] = str(tmp_path)
+    return [op for op in load_ops(recipe["process"]) if hasattr(op, "llm")]
+
+
+@pytest.mark.parametrize("backend", ["local", "hf"])
+def test_the_text_recipe_loads_one_engine_for_its_five_llm_ops(backend, tmp_path, tmp_path_factory, monkeypatch):
+    if backend == "local":
+        model = "smollm2"
+        monkeypatch.setenv("MINDGYM_CACHE", str(tmp_path_factory.mktemp("weights")))
+    else:
+        model = build_tiny_qwen2(str(tmp_path_factory.mktemp("models") / "tiny-qwen2"))
+    monkeypatch.setenv("MINDGYM_BACKEND", backend)
+    monkeypatch.setenv("MINDGYM_MODEL", model)
+    engines.release_all()
+    engines._state()["users"].clear()  # LLMs of earlier tests in this process that never closed
+    before = engines.loads()
+    ops = recipe_ops(tmp_path)
+    assert len(ops) == 5 and len({op.llm.backend.engine_key for op in ops}) == 1
+    for op in ops:  # every op really runs its model through its own LLM object
+        res = op.llm.chat_batch([HI], sampling={"max_tokens": 3, "temperature": 0.0}, try_num=1)
+        assert res[0].usage.prompt_tokens > 0
+    assert engines.loads() - before == 1
+    key = ops[0].llm.backend.engine_key
+    for op in ops[:-1]:
+        op.finish()
+        assert key in engines._state()["engines"]  # still held for the ops that have not finished
+    ops[-1].finish()
+    assert key not in engines._state()["engines"]  # the last op out released it
+
+
+def test_different_engine_params_get_different_engines(tmp_path, tmp_path_factory):
+    from mindgym_ops.llm import LLM
+
+    model = build_tiny_qwen2(str(tmp_path_factory.mktemp("models") / "tiny-qwen2"))
+    engines.release_all()
+    before = engines.loads()
+    a = LLM(backend="hf", model=model, model_params={"dtype": "float32"})
+    b = LLM(backend="hf", model=model, model_params={"dtype": "bfloat16"})
+    c = LLM(backend="hf", model=model, model_params={"dtype": "float32", "batch_size": 2})  # batching is not loading
+    for llm in (a, b, c):
+        llm.chat_batch([HI], sampling={"max_tokens": 2}, try_num=1)
+    assert engines.loads() - before == 2
+    for llm in (a, b, c):
+        llm.close()
+    assert engines._state()["engines"] == {}
