@@ -3,7 +3,7 @@
 The JSON schema of each model drives guided decoding; replies are validated against it."""
 
 import functools
-from typing import List, Literal, Tuple, Type
+from typing import Annotated, List, Literal, Tuple, Type
 
 from pydantic import BaseModel, Field, create_model, field_validator, model_validator
 
@@ -84,19 +84,43 @@ class MultiHop(_Stripped):
         return self
 
 
-class DepthBreadth(_Stripped):
-    depth: int = Field(ge=1, le=5)
-    depth_reason: str = Field(max_length=300)
-    breadth: int = Field(ge=1, le=5)
-    breadth_reason: str = Field(max_length=300)
+class DepthBreadth(BaseModel):
+    """The judge lists what a solver must do and know; depth and breadth are counted from the lists
+    (a bare 1-5 from a small judge is 5 for everything)."""
+
+    steps: List[Annotated[str, Field(max_length=160)]] = Field(min_length=1, json_schema_extra={"maxItems": 6})
+    knowledge_areas: List[Annotated[str, Field(max_length=60)]] = Field(
+        min_length=1, json_schema_extra={"maxItems": 5}
+    )
+
+    @field_validator("steps", "knowledge_areas", mode="after")
+    @classmethod
+    def _non_blank(cls, v: List[str]) -> List[str]:
+        v = [x.strip() for x in v if isinstance(x, str) and x.strip()]
+        if not v:
+            raise ValueError("list every item as a short non-empty string")
+        return v
+
+    @property
+    def depth(self) -> int:
+        return min(5, len(dict.fromkeys(s.lower() for s in self.steps)))
+
+    @property
+    def breadth(self) -> int:
+        return min(5, len(dict.fromkeys(a.lower() for a in self.knowledge_areas)))
 
 
 class Solution(_Stripped):
     answer: str = Field(min_length=1, max_length=2000)
 
 
-class AgreementVerdicts(BaseModel):
-    verdicts: List[bool]
+@functools.lru_cache(maxsize=None)
+def agreement_schema(n: int) -> Type[BaseModel]:
+    """Exactly one verdict per attempt shown (a short array is a validation error, retried)."""
+    return create_model(
+        "AgreementVerdicts",
+        verdicts=(List[bool], Field(min_length=n, max_length=n)),
+    )
 
 
 class PairwiseVerdict(_Stripped):

@@ -37,6 +37,7 @@ VARIABLES = {
     "dimension": "depth",
     "answer_a": "Thursday, since the rule gives three days.",
     "answer_b": "Thursday.",
+    "reason": "the question repeats single-hop question 1",
 }
 URL = {"base_url": "http://127.0.0.1:9/v1"}
 CASES = [(lang, name) for lang in ("en", "zh") for name in available(lang)]

@@ -2,8 +2,10 @@ import json
 from typing import Dict, Optional
 
 from data_juicer.ops.base_op import OPERATORS
+from loguru import logger
 from pydantic import PositiveInt
 
+from ..anchors import ANCHORS, auc
 from ..schemas import DepthBreadth
 from .judge_base import FAILED, JudgeFilter
 
@@ -12,12 +14,15 @@ OP_NAME = "mindgym_depth_breadth_filter"
 
 @OPERATORS.register_module(OP_NAME)
 class MindgymDepthBreadthFilter(JudgeFilter):
-    """LLM judge of reasoning depth and breadth (each 1-5, with a one-line reason).
+    """LLM judge of reasoning depth and breadth (each 1-5), counted from what the judge lists.
 
-    Reads `multihop_question` (else `query`), `multihop_answer` (else `response`), `sub_questions`
+    The judge lists the dependent steps a solver needs and the knowledge areas it draws on; depth and
+    breadth are the list lengths (capped at 5). With `calibrate`, the judge first scores built-in shallow
+    and deep anchors once per process; when it cannot rank them (AUC of depth + breadth below
+    `calibration_min_auc`) it logs a warning line: the filter is blind. Reads `multihop_question` (else `query`), `multihop_answer` (else `response`), `sub_questions`
     and `images` (the image goes to the judge too). Stats: `mindgym_depth`, `mindgym_breadth`
     (numbers; -1 when the judge failed) and `mindgym_judge_record` (JSON: reasons, raw reply,
-    error). Keeps rows within [min, max] on both; `on_judge_failure` decides rows the judge could
+    error, `judge_calibration`). Keeps rows within [min, max] on both; `on_judge_failure` decides rows the judge could
     not score."""
 
     primary_stat = "mindgym_depth"
@@ -29,6 +34,8 @@ class MindgymDepthBreadthFilter(JudgeFilter):
         min_breadth: float = 2,
         max_breadth: float = 5,
         on_judge_failure: str = "drop",
+        calibrate: bool = True,
+        calibration_min_auc: float = 0.75,
         backend: Optional[str] = None,
         model: Optional[str] = None,
         model_params: Optional[Dict] = None,
@@ -48,6 +55,8 @@ class MindgymDepthBreadthFilter(JudgeFilter):
         :param min_breadth: keep rows with breadth >= this.
         :param max_breadth: keep rows with breadth <= this.
         :param on_judge_failure: keep or drop a row the judge could not score.
+        :param calibrate: score the built-in anchors once per process and warn when the judge cannot rank them.
+        :param calibration_min_auc: the anchors' ranking (0.5 = blind, 1 = perfect) below which it warns.
         :param backend: api, vllm, hf or local (env MINDGYM_BACKEND overrides).
         :param model: judge model (env MINDGYM_MODEL overrides).
         :param model_params: backend parameters.
@@ -64,12 +73,14 @@ class MindgymDepthBreadthFilter(JudgeFilter):
             min_breadth,
             max_breadth,
         )
+        self.calibrate, self.calibration_min_auc = calibrate, float(calibration_min_auc)
+        self._calibration = None
         self.init_judge(
             on_judge_failure,
             backend=backend,
             model=model,
             model_params=model_params,
-            sampling_params={"temperature": 0.0, "max_tokens": 200, **(sampling_params or {})},
+            sampling_params={"temperature": 0.0, "max_tokens": 240, **(sampling_params or {})},
             try_num=try_num,
             cache_dir=cache_dir,
             language=language,
@@ -77,27 +88,52 @@ class MindgymDepthBreadthFilter(JudgeFilter):
             templates={"judge_depth_breadth": ("question", "answer", "sub_questions")},
         )
 
-    def judge_batch(self, rows):
+    def _judge(self, items, keys):
+        """(question, answer, sub_questions, row) items -> ChatResults, one batched call."""
         template = self.templates["judge_depth_breadth"]
-        convs = [
-            self.user(
+        convs = [self.user(row, template.render(question=q, answer=a, sub_questions=subs)) for q, a, subs, row in items]
+        results = self.llm.chat_batch(convs, schema=DepthBreadth, keys=keys)
+        self.account(results)
+        return results
+
+    def calibration(self):
+        """Score the anchors once per process: {"ok", "auc", "shallow", "deep"} (depth + breadth each)."""
+        if self._calibration is None and self.calibrate:
+            anchors = ANCHORS[self.language]
+            items = [(q, a, [], {}) for level in ("shallow", "deep") for q, a in anchors[level]]
+            res = self._judge(items, [f"anchor{i}" for i in range(len(items))])
+            scores = [r.parsed.depth + r.parsed.breadth if r.ok else None for r in res]
+            n = len(anchors["shallow"])
+            shallow, deep = [s for s in scores[:n] if s is not None], [s for s in scores[n:] if s is not None]
+            value = round(auc(shallow, deep), 3)
+            self._calibration = {"ok": value >= self.calibration_min_auc, "auc": value, "shallow": shallow, "deep": deep}
+            if not self._calibration["ok"]:
+                logger.warning(
+                    f"{self._name}: the judge cannot tell shallow from deep questions (anchor AUC {value} < "
+                    f"{self.calibration_min_auc}; depth+breadth shallow {shallow}, deep {deep}): this filter is blind "
+                    "with this judge model; use a stronger judge or set min_depth/min_breadth to 1"
+                )
+        return self._calibration
+
+    def judge_batch(self, rows):
+        calibration = self.calibration()
+        items = [
+            (
+                r.get("multihop_question") or r.get(self.query_key) or "",
+                r.get("multihop_answer") or r.get(self.response_key) or "",
+                r.get("sub_questions") or [],
                 r,
-                template.render(
-                    question=r.get("multihop_question") or r.get(self.query_key) or "",
-                    answer=r.get("multihop_answer") or r.get(self.response_key) or "",
-                    sub_questions=r.get("sub_questions") or [],
-                ),
             )
             for r in rows
         ]
-        results = self.llm.chat_batch(convs, schema=DepthBreadth, keys=[r["_nonce"] for r in rows])
-        self.account(results)
         out = []
-        for res in results:
+        for res in self._judge(items, [r["_nonce"] for r in rows]):
             record = {"raw": (res.text or "")[:2000], "attempts": res.attempts, **self.llm.describe()}
+            if calibration is not None:
+                record["judge_calibration"] = calibration
             if res.ok:
                 p = res.parsed
-                record.update(depth_reason=p.depth_reason, breadth_reason=p.breadth_reason)
+                record.update(steps=p.steps, knowledge_areas=p.knowledge_areas)
                 depth, breadth = float(p.depth), float(p.breadth)
             else:
                 record["error"] = res.error.to_dict()

@@ -8,6 +8,7 @@ from pydantic import PositiveInt
 from ..llm import ErrorKind, LLMError
 from ..pairing import greedy_pairs, similarity
 from ..schemas import MultiHop, check_choice
+from ..substance import SubstanceThresholds, check_multihop
 from .base import ROW_ID, GenerationMapper
 
 OP_NAME = "mindgym_multihop_qa_mapper"
@@ -24,7 +25,9 @@ class MindgymMultihopQaMapper(GenerationMapper):
     image rows). `combine: within_row` uses one row's seeds; `across_rows` pairs rows of a batch
     that share an entity or topic (sentence embeddings, or word overlap) and bridges their seeds,
     naming both source rows in provenance. The thinking holds reasoning only: a reply whose thinking
-    states the answer is retried. Writes `multihop_question`, `multihop_answer`, `thinking` and
+    states the answer is retried. A reply that is not multi-hop (copies a seed question, states its own
+    or a bridge answer, draws on fewer than `min_seeds` seeds; see `mindgym_ops.substance`) is retried
+    with the reason fed back, then dropped or flagged as `multihop_<check>`. Writes `multihop_question`, `multihop_answer`, `thinking` and
     copies question/answer into `query`/`response`; provenance under `__dj__meta__.mindgym_multihop`."""
 
     step = "multihop"
@@ -36,6 +39,9 @@ class MindgymMultihopQaMapper(GenerationMapper):
         combine: str = "within_row",
         pair_by: str = "auto",
         min_pair_similarity: float = 0.05,
+        max_seed_overlap: float = 0.7,
+        min_seeds: PositiveInt = 2,
+        seed_use_overlap: float = 0.4,
         image_root: Optional[str] = None,
         allow_external_images: bool = False,
         backend: Optional[str] = None,
@@ -57,6 +63,10 @@ class MindgymMultihopQaMapper(GenerationMapper):
         :param combine: within_row (the paper) or across_rows (bridge two rows of a batch).
         :param pair_by: across_rows similarity: auto, embedding or lexical.
         :param min_pair_similarity: rows less similar than this are not paired (they combine alone).
+        :param max_seed_overlap: a question whose content words come from one seed question at least this
+            much copies it (a seed question contained in it always does).
+        :param min_seeds: seeds the question and its thinking must draw on.
+        :param seed_use_overlap: a seed counts as drawn on when this share of its question's words appears.
         :param image_root: image rows: images must lie inside this folder (default: the working directory).
         :param allow_external_images: accept image paths outside image_root.
         :param backend: api, vllm, hf or local (env MINDGYM_BACKEND overrides).
@@ -76,6 +86,10 @@ class MindgymMultihopQaMapper(GenerationMapper):
         self.pair_by = pair_by
         similarity([], pair_by)  # validates pair_by now, at config time
         self.min_pair_similarity = min_pair_similarity
+        for name, value in (("max_seed_overlap", max_seed_overlap), ("seed_use_overlap", seed_use_overlap)):
+            if not 0 < float(value) <= 1:
+                raise ValueError(f"{name} must be a number in (0, 1], got {value!r}")
+        self.limits = SubstanceThresholds(float(max_seed_overlap), int(min_seeds), float(seed_use_overlap))
         self.use_thinking = thinking_protocol
         self.image_root, self.allow_external_images = image_root, allow_external_images
         self.init_llm(
@@ -88,7 +102,7 @@ class MindgymMultihopQaMapper(GenerationMapper):
             language=language,
             on_failure=on_failure,
             prompt_templates=prompt_templates,
-            templates={"multihop_qa": ("sources",), "thinking_protocol": ()},
+            templates={"multihop_qa": ("sources",), "thinking_protocol": (), "retry_feedback": ("reason",)},
         )
 
     @staticmethod
@@ -139,6 +153,11 @@ class MindgymMultihopQaMapper(GenerationMapper):
         )
         names = ["multihop_qa"] + (["thinking_protocol"] if self.use_thinking else [])
         return self.system_messages() + [{"role": "user", "content": content}], MultiHop, names
+
+    def check_reply(self, row, parsed):
+        return check_multihop(
+            parsed.multihop_question, parsed.multihop_answer, parsed.thinking, row["sub_questions"], self.limits
+        )
 
     def apply(self, row, parsed):
         row["thinking"] = parsed.thinking

@@ -5,7 +5,7 @@ from data_juicer.ops.base_op import OPERATORS
 from pydantic import PositiveInt
 
 from ..matching import match
-from ..schemas import AgreementVerdicts, Solution
+from ..schemas import Solution, agreement_schema
 from .judge_base import FAILED, JudgeFilter
 
 OP_NAME = "mindgym_self_consistency_filter"
@@ -111,35 +111,39 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
                 judge_rows.append(n)
             records.append(rec)
         if judge_rows:
+            # only attempts that parsed are shown, and the schema asks for exactly one verdict each
+            shown = {n: [j for j, a in enumerate(records[n]["attempts"]) if a is not None] for n in judge_rows}
             agree = self.templates["agree"]
-            jconvs = []
+            by_count = {}
             for n in judge_rows:
-                rec = records[n]
-                jconvs.append(
-                    self.user(
-                        rows[n],
-                        agree.render(
-                            question=questions[n],
-                            reference=references[n],
-                            attempts=[a if a is not None else "(no answer)" for a in rec["attempts"]],
-                        ),
-                    )
+                by_count.setdefault(len(shown[n]), []).append(n)
+            for count, group in by_count.items():
+                judged = self.llm.chat_batch(
+                    [
+                        self.user(
+                            rows[n],
+                            agree.render(
+                                question=questions[n],
+                                reference=references[n],
+                                attempts=[records[n]["attempts"][j] for j in shown[n]],
+                            ),
+                        )
+                        for n in group
+                    ],
+                    sampling={"temperature": 0.0, "max_tokens": 20 + 8 * count},
+                    schema=agreement_schema(count),
+                    keys=[f"{rows[n]['_nonce']}#agree" for n in group],
                 )
-            judged = self.llm.chat_batch(
-                jconvs,
-                sampling={"temperature": 0.0, "max_tokens": 100},
-                schema=AgreementVerdicts,
-                keys=[f"{rows[n]['_nonce']}#agree" for n in judge_rows],
-            )
-            self.account(judged)
-            for n, res in zip(judge_rows, judged):
-                rec = records[n]
-                if res.ok and len(res.parsed.verdicts) == self.k:
-                    rec["verdicts"] = [bool(v) and a is not None for v, a in zip(res.parsed.verdicts, rec["attempts"])]
-                else:
-                    rec["error"] = (
-                        res.error.to_dict() if res.error else f"judge gave {len(res.parsed.verdicts)} verdicts"
-                    )
+                self.account(judged)
+                for n, res in zip(group, judged):
+                    rec = records[n]
+                    if res.ok:
+                        verdicts = [False] * self.k
+                        for j, v in zip(shown[n], res.parsed.verdicts):
+                            verdicts[j] = bool(v)
+                        rec["verdicts"] = verdicts
+                    else:
+                        rec["error"] = res.error.to_dict()
         out = []
         for rec in records:
             rate = FAILED if "error" in rec else sum(bool(v) for v in rec["verdicts"]) / self.k

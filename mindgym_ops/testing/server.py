@@ -332,6 +332,7 @@ def request_kind(body: Dict) -> str:
     for marker, kind in (
         ('"sub_questions"', "seed_qa"),
         ('"multihop_question"', "multihop"),
+        ('"knowledge_areas"', "judge"),
         ('"depth"', "judge"),
         ('"verdicts"', "agree"),
         ('"winner"', "pairwise"),
@@ -439,10 +440,8 @@ class MindGymScript:
     def _judge(self, body):
         return json.dumps(
             {
-                "depth": self.depth,
-                "depth_reason": "three dependent steps",
-                "breadth": self.breadth,
-                "breadth_reason": "dates, quantities and rules",
+                "steps": [f"step {i + 1}" for i in range(self.depth)],
+                "knowledge_areas": ["dates", "quantities", "rules", "people", "places"][: self.breadth],
             }
         )
 

@@ -11,9 +11,9 @@ def test_smollm2_through_llama_cpp_returns_schema_valid_json(tmp_path, monkeypat
         [
             {
                 "role": "user",
-                "content": "Rate the depth and breadth of the question 'Why is the sky blue?' "
-                'Reply with JSON: {"depth": 1-5, "depth_reason": "...", '
-                '"breadth": 1-5, "breadth_reason": "..."}',
+                "content": "List the reasoning steps and the knowledge areas needed to answer "
+                "'Why is the sky blue?' Reply with JSON: "
+                '{"steps": ["..."], "knowledge_areas": ["..."]}',
             }
         ]
     ] * 2

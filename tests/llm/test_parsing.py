@@ -3,7 +3,7 @@ import pytest
 from mindgym_ops.llm import ErrorKind, extract_json, parse_reply
 from mindgym_ops.schemas import TEXT_PRINCIPLES, DepthBreadth, MultiHop, seed_set_schema
 
-GOOD = '{"depth": 4, "depth_reason": "r1", "breadth": 2, "breadth_reason": "r2"}'
+GOOD = '{"steps": ["s1", "s2", "s3", "s4"], "knowledge_areas": ["a1", "a2"]}'
 
 
 @pytest.mark.parametrize(
@@ -28,10 +28,11 @@ def test_tolerant_extraction_finds_the_object(text):
         ("", "stop", ErrorKind.EMPTY),
         (None, "stop", ErrorKind.EMPTY),
         ("I cannot rate this.", "stop", ErrorKind.PARSE),
-        ('{"depth": 4, "depth_reason": "r1", "breadth"', "length", ErrorKind.TRUNCATED),
-        ('{"depth": "deep", "depth_reason": "r", "breadth": 2, "breadth_reason": "r"}', "stop", ErrorKind.VALIDATION),
-        ('{"depth": 9, "depth_reason": "r", "breadth": 2, "breadth_reason": "r"}', "stop", ErrorKind.VALIDATION),
-        ('{"depth": 3, "depth_reason": "r"}', "stop", ErrorKind.VALIDATION),
+        ('{"steps": ["s1", "s2"], "knowledge_a', "length", ErrorKind.TRUNCATED),
+        ('{"steps": "many", "knowledge_areas": ["a"]}', "stop", ErrorKind.VALIDATION),
+        ('{"steps": [], "knowledge_areas": ["a"]}', "stop", ErrorKind.VALIDATION),
+        ('{"steps": ["  "], "knowledge_areas": ["a"]}', "stop", ErrorKind.VALIDATION),
+        ('{"steps": ["s1"]}', "stop", ErrorKind.VALIDATION),
         ("[1, 2, 3]", "stop", ErrorKind.PARSE),
     ],
 )
@@ -88,7 +89,7 @@ def test_schemas_sent_to_grammar_engines_carry_no_long_string_limits():
     for model in (DepthBreadth, Solution, MultiHop, seed_set_schema(TEXT_PRINCIPLES, 5)):
         assert all(v <= GRAMMAR_MAX_LENGTH for v in limits(grammar_safe(model.model_json_schema())))
     assert 2000 in limits(Solution.model_json_schema())  # pydantic still validates the reply
-    assert 300 in limits(grammar_safe(DepthBreadth.model_json_schema()))  # short reasons stay bounded
+    assert 160 in limits(grammar_safe(DepthBreadth.model_json_schema()))  # short list items stay bounded
 
 
 def test_multihop_question_must_not_carry_its_answer():

@@ -35,17 +35,27 @@ def test_depth_breadth_thresholds_in_both_directions(api_env, script, tmp_path):
     def judge(body):
         word = next(w for w in scores if w in user_text(body))
         d, b = scores[word]
-        return json.dumps({"depth": d, "depth_reason": "x", "breadth": b, "breadth_reason": "y"})
+        return json.dumps({"steps": [f"step {i}" for i in range(d)], "knowledge_areas": [f"area {i}" for i in range(b)]})
 
     script.overrides["judge"] = judge
-    op = MindgymDepthBreadthFilter(min_depth=3, min_breadth=2, backend="api", model="fake", work_dir=str(tmp_path))
+    op = MindgymDepthBreadthFilter(
+        min_depth=3, min_breadth=2, calibrate=False, backend="api", model="fake", work_dir=str(tmp_path)
+    )
     stats, keep = run_filter(op, dataset([f"a {w} question?" for w in scores]))
     assert [s["mindgym_depth"] for s in stats] == [5.0, 1.0, 4.0, 3.0]
     assert keep == [True, False, False, True]  # bounds are inclusive
     record = json.loads(stats[0]["mindgym_judge_record"])
-    assert record["depth_reason"] == "x" and "raw" in record
+    assert record["steps"] == [f"step {i}" for i in range(5)] and len(record["knowledge_areas"]) == 4
+    assert "raw" in record and "judge_calibration" not in record
     op_max = MindgymDepthBreadthFilter(
-        min_depth=1, max_depth=4, min_breadth=1, max_breadth=3, backend="api", model="fake", work_dir=str(tmp_path)
+        min_depth=1,
+        max_depth=4,
+        min_breadth=1,
+        max_breadth=3,
+        calibrate=False,
+        backend="api",
+        model="fake",
+        work_dir=str(tmp_path),
     )
     assert run_filter(op_max, dataset([f"a {w} question?" for w in scores]))[1] == [False, False, True, True]
 
@@ -54,7 +64,7 @@ def test_depth_breadth_thresholds_in_both_directions(api_env, script, tmp_path):
 def test_on_judge_failure_decides_unscorable_rows(api_env, script, tmp_path, policy, expected):
     script.overrides["judge"] = lambda body: "I refuse to rate this."
     op = MindgymDepthBreadthFilter(
-        on_judge_failure=policy, try_num=2, backend="api", model="fake", work_dir=str(tmp_path)
+        on_judge_failure=policy, try_num=2, calibrate=False, backend="api", model="fake", work_dir=str(tmp_path)
     )
     stats, keep = run_filter(op, dataset(["q one?"]))
     assert stats[0]["mindgym_depth"] == -1.0 and keep == [expected]
@@ -134,7 +144,7 @@ def test_image_records_send_the_image_to_the_judge(api_env, tmp_path):
     Image.new("RGB", (40, 30), (200, 10, 10)).save(path)
     samples = dataset(["Which bar is tallest?", "A text-only question?"])
     samples["images"] = [[str(path)], []]
-    op = MindgymDepthBreadthFilter(backend="api", model="fake", work_dir=str(tmp_path))
+    op = MindgymDepthBreadthFilter(calibrate=False, backend="api", model="fake", work_dir=str(tmp_path))
     run_filter(op, samples)
     bodies = {
         ("image" if any(isinstance(m["content"], list) for m in b["messages"]) else "text"): b
@@ -156,9 +166,73 @@ def test_image_records_send_the_image_to_the_judge(api_env, tmp_path):
 def test_rows_flagged_upstream_are_not_sent_to_the_judge(api_env, tmp_path):
     samples = dataset(["A real question?", ""])
     samples[Fields.meta] = [{"mindgym_failure": ""}, {"mindgym_failure": "mindgym_seed_qa_mapper:seed_qa_parse"}]
-    op = MindgymDepthBreadthFilter(on_judge_failure="keep", backend="api", model="fake", work_dir=str(tmp_path))
+    op = MindgymDepthBreadthFilter(
+        on_judge_failure="keep", calibrate=False, backend="api", model="fake", work_dir=str(tmp_path)
+    )
     stats, keep = run_filter(op, samples)
     assert api_env.stats.requests == 1
     assert stats[1]["mindgym_depth"] == -1.0 and keep == [True, True]
     assert "flagged upstream" in json.loads(stats[1]["mindgym_judge_record"])["error"]["message"]
     assert op.counters.totals()["flagged"] == {"mindgym_depth_upstream_flagged": 1}
+
+
+def _warnings(fn):
+    from loguru import logger
+
+    lines = []
+    sink = logger.add(lambda m: lines.append(str(m)), level="WARNING")
+    try:
+        fn()
+    finally:
+        logger.remove(sink)
+    return lines
+
+
+def test_calibration_probe_warns_only_when_the_judge_cannot_rank_the_anchors(api_env, script, tmp_path):
+    from mindgym_ops.anchors import ANCHORS
+
+    deep_anchors = [q for q, _ in ANCHORS["en"]["deep"]]
+    script.overrides["judge"] = lambda body: json.dumps({"steps": list("abcde"), "knowledge_areas": list("vwxyz")})
+    blind = MindgymDepthBreadthFilter(backend="api", model="fake", work_dir=str(tmp_path))
+    stats = []
+    lines = _warnings(lambda: stats.extend(run_filter(blind, dataset(["a question?"]))[0]))
+    assert len(lines) == 1 and "cannot tell shallow from deep" in lines[0] and "AUC 0.5" in lines[0]
+    calibration = json.loads(stats[0]["mindgym_judge_record"])["judge_calibration"]
+    assert calibration == {"ok": False, "auc": 0.5, "shallow": [10, 10, 10], "deep": [10, 10, 10]}
+
+    def ranking(body):  # a judge that sees the difference: one step for a one-fact anchor, four for a deep one
+        deep = any(q[:40] in user_text(body) for q in deep_anchors)
+        return json.dumps({"steps": [f"s{i}" for i in range(4 if deep else 1)], "knowledge_areas": ["a", "b"]})
+
+    script.overrides["judge"] = ranking
+    sighted = MindgymDepthBreadthFilter(backend="api", model="fake", work_dir=str(tmp_path))
+    stats.clear()
+    assert _warnings(lambda: stats.extend(run_filter(sighted, dataset(["another question?"]))[0])) == []
+    calibration = json.loads(stats[0]["mindgym_judge_record"])["judge_calibration"]
+    assert calibration["ok"] and calibration["auc"] == 1.0 and calibration["deep"] == [6, 6, 6]
+
+
+def test_agreement_judge_sees_only_parsed_attempts_and_must_give_one_verdict_each(api_env, script, tmp_path):
+    calls = {"solve": 0, "agree": 0}
+
+    def solve(body):  # three attempts parse, the fourth never does
+        calls["solve"] += 1
+        return json.dumps({"answer": "It arrives on Thursday."}) if calls["solve"] <= 3 else "no idea"
+
+    def agree(body):  # first a short array (refused and retried), then one verdict per candidate
+        calls["agree"] += 1
+        return json.dumps({"verdicts": [True, False] if calls["agree"] == 1 else [True, False, True]})
+
+    script.overrides.update(solve=solve, agree=agree)
+    op = MindgymSelfConsistencyFilter(k=4, try_num=2, backend="api", model="fake", work_dir=str(tmp_path))
+    long_answer = "The following Thursday, because the report is due within three days and meetings are Thursdays."
+    stats, keep = run_filter(op, dataset(["when?"], [long_answer]))
+    rec = json.loads(stats[0]["mindgym_solve_record"])
+    assert rec["attempts"].count(None) == 1 and rec["method"] == "judge" and "error" not in rec
+    assert stats[0]["mindgym_solve_rate"] == 0.5 and keep == [True]
+    agree_bodies = [b for b in api_env.stats.bodies if '"verdicts"' in user_text(b)]
+    assert len(agree_bodies) == 2  # the short array was retried, not counted as a failure
+    shown = [ln for ln in user_text(agree_bodies[0]).splitlines() if ln[:1].isdigit()]
+    assert len(shown) == 3 and "(no answer)" not in user_text(agree_bodies[0])
+    schema = agree_bodies[0]["response_format"]["json_schema"]["schema"]["properties"]["verdicts"]
+    assert schema["minItems"] == schema["maxItems"] == 3

@@ -6,6 +6,7 @@ from collections import Counter
 import pyarrow.json as paj
 from helpers import ROOT, SECRET, api_run_env, read_jsonl, recipe_copy, run_dj
 
+from mindgym_ops.anchors import ANCHORS
 from mindgym_ops.schemas import CATEGORIES, TEXT_PRINCIPLES
 from mindgym_ops.testing.server import user_text
 
@@ -70,9 +71,13 @@ def test_64_rows_from_scratch_cover_areas_principles_and_schema(tmp_path, server
         if f.is_file():
             assert SECRET.encode() not in f.read_bytes(), f
     assert SECRET not in done.stdout + done.stderr
-    # per-op summary lines and the request count: 9 calls per record (bg, seed, multihop, judge, 4 solves, agree)
+    # per-op summary lines and the request count: 9 calls per record (bg, seed, multihop, judge, 4 solves, agree),
+    # plus the judge's calibration anchors, scored once in each process that runs the depth filter
     assert "mindgym_seed_qa_mapper: 64 rows in, kept 64, dropped 0" in done.stderr
-    assert server.stats.requests == 64 * 9
+    anchor_questions = [q for level in ANCHORS["en"].values() for q, _ in level]
+    anchors = sum(any(q in user_text(b) for q in anchor_questions) for b in server.stats.bodies)
+    assert anchors in (6, 12)  # np 2: one or two worker processes got depth-filter batches
+    assert server.stats.requests == 64 * 9 + anchors
 
 
 def test_zh_recipe_sends_chinese_prompts(tmp_path, server, script):

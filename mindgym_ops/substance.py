@@ -1,0 +1,159 @@
+"""Model-free substance checks of a multi-hop reply against the seeds it was built from.
+
+A reply that parses is half the job; these checks ask whether it is multi-hop at all:
+- `copies_seed`: the question *is* one of its seed questions: a sentence or clause of it starts with a
+  seed question (after normalising: "Q1? A: x", "Q1, and Q2?"), or most of its content words come from
+  that one seed. A seed phrase inside a clause ("the person who measured on Monday") is how a bridge
+  is hidden, not a copy;
+- `single_seed`: the question and its reasoning draw on fewer than `min_seeds` seeds;
+- `states_answer`: the question states its own final answer, or a bridge answer that should stay
+  hidden (a seed answer that another seed's question is built on: "Who wrote X? -> Smith",
+  "When was Smith born?" -> the multi-hop question must ask about "the author of X", not Smith).
+
+Each failure is a (code, message) pair; the code becomes the counted reason `multihop_<code>` and the
+message is fed back to the model on the retry. English is compared by content words, Chinese by
+character bigrams."""
+
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Set, Tuple
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+_CLAUSE = re.compile(r"[?!.;:,。？！；：，、]|\b(?:and|then|also|furthermore|additionally)\b", re.IGNORECASE)
+_ANSWER_HEAD = re.compile(r"[.;:,!?。；：，！？\n]|\s(?:because|since|as|so)\s|因为|所以")
+
+STOPWORDS = frozenset(
+    """a an the of in on at to for from by with about into over after before during between and or but
+    if then than that this these those is are was were be been being do does did has have had will would
+    can could should may might must shall it its it's they them their there here what which who whom whose
+    when where why how many much more most less least all any each every some no not only also very
+    such as so both either neither one two first second he she his her we our you your i me my
+    following given based total number""".split()
+)
+TRIVIAL_ANSWERS = frozenset({"yes", "no", "true", "false", "none", "是", "否", "对", "错"})
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation to spaces, spaces folded; CJK characters stay (no spaces between them)."""
+    return _SPACE.sub(" ", _NON_WORD.sub(" ", (text or "").lower())).strip()
+
+
+def content_terms(text: str) -> Set[str]:
+    """Content words (English: minus stop words and 1-letter tokens) plus CJK character bigrams."""
+    norm = normalise(text)
+    terms = {w for w in _CJK.sub(" ", norm).split() if len(w) > 1 and w not in STOPWORDS}
+    cjk = "".join(_CJK.findall(norm))
+    terms.update(cjk[i : i + 2] for i in range(len(cjk) - 1))
+    return terms
+
+
+def contains(haystack: str, needle: str) -> bool:
+    """`needle` appears in `haystack` after normalising, on word boundaries (anywhere for CJK)."""
+    n, h = normalise(needle), normalise(haystack)
+    if not n:
+        return False
+    if _CJK.search(n):
+        return n.replace(" ", "") in h.replace(" ", "")
+    return f" {n} " in f" {h} "
+
+
+def opens_a_clause(question: str, seed_question: str) -> bool:
+    """Some sentence or clause of `question` starts with `seed_question` (normalised)."""
+    seed = normalise(seed_question)
+    if not seed:
+        return False
+    if _CJK.search(seed):
+        seed = seed.replace(" ", "")
+        return any(normalise(c).replace(" ", "").startswith(seed) for c in _CLAUSE.split(question))
+    return any(f"{normalise(c)} ".startswith(f"{seed} ") for c in _CLAUSE.split(question))
+
+
+def answer_core(answer: str) -> str:
+    """The final answer without its justification: the text before the first sentence break or
+    "because" ("48. Because 120 x 0.4 = 48" -> "48")."""
+    m = _ANSWER_HEAD.search(answer or "")
+    head = (answer[: m.start()] if m and m.start() > 0 else answer or "").strip()
+    return head if len(head.split()) <= 8 else ""
+
+
+def distinctive(answer: str) -> bool:
+    """Long or specific enough that finding it in a question is not a coincidence."""
+    n = normalise(answer)
+    if not n or n in TRIVIAL_ANSWERS:
+        return False
+    if _CJK.search(n):
+        return len(n.replace(" ", "")) >= 2
+    return any(c.isdigit() for c in n) or (len(n) >= 4 and bool(content_terms(n)))
+
+
+@dataclass
+class SubstanceThresholds:
+    max_seed_overlap: float = 0.7  # a question whose content terms come from one seed at least this much copies it
+    min_seeds: int = 2  # seeds the question and thinking must draw on
+    seed_use_overlap: float = 0.4  # a seed is drawn on when this share of its question's terms appears
+
+
+def seed_overlap(question: str, seed_question: str) -> float:
+    """Share of the question's content terms found in one seed question."""
+    q = content_terms(question)
+    return len(q & content_terms(seed_question)) / len(q) if q else 1.0
+
+
+def seeds_used(question: str, thinking: str, seeds: Sequence[Dict[str, str]], threshold: float) -> int:
+    """Seeds whose question terms (or whose answer) appear in the multi-hop question and its reasoning."""
+    body = f"{question}\n{thinking}"
+    terms = content_terms(body)
+    used = 0
+    for s in seeds:
+        st = content_terms(s.get("question", ""))
+        share = len(st & terms) / len(st) if st else 0.0
+        ans = answer_core(s.get("answer", "")) or s.get("answer", "")
+        if share >= threshold or (distinctive(ans) and contains(body, ans)):
+            used += 1
+    return used
+
+
+def bridge_answers(seeds: Sequence[Dict[str, str]]) -> List[str]:
+    """Seed answers that another seed's question is built on: the hidden middle of a chain."""
+    out = []
+    for i, s in enumerate(seeds):
+        ans = answer_core(s.get("answer", "")) or s.get("answer", "")
+        if distinctive(ans) and any(contains(t.get("question", ""), ans) for j, t in enumerate(seeds) if j != i):
+            out.append(ans)
+    return out
+
+
+def check_multihop(
+    question: str,
+    answer: str,
+    thinking: str,
+    seeds: Sequence[Dict[str, str]],
+    limits: Optional[SubstanceThresholds] = None,
+) -> Optional[Tuple[str, str]]:
+    """(code, message) for the first substance failure of a multi-hop reply, or None when it is real."""
+    limits = limits or SubstanceThresholds()
+    for n, s in enumerate(seeds, 1):
+        sq = s.get("question", "")
+        if normalise(sq) and (opens_a_clause(question, sq) or seed_overlap(question, sq) >= limits.max_seed_overlap):
+            return "copies_seed", (
+                f"the question repeats single-hop question {n} ({sq[:80]!r}); write a NEW question that "
+                "needs several single-hop answers combined, and quote none of them"
+            )
+    core = answer_core(answer)
+    if core and distinctive(core) and contains(question, core):
+        return "states_answer", f"the question states its own answer ({core[:60]!r}); the solver must work it out"
+    for hidden in bridge_answers(seeds):
+        if contains(question, hidden):
+            return "states_answer", (
+                f"the question names {hidden[:60]!r}, the intermediate answer a solver must find; "
+                "describe it through the other facts instead"
+            )
+    used = seeds_used(question, thinking, seeds, limits.seed_use_overlap)
+    if used < min(limits.min_seeds, len(seeds)):
+        return "single_seed", (
+            f"the question draws on {used} of the {len(seeds)} single-hop questions; it must need at least "
+            f"{min(limits.min_seeds, len(seeds))} of them, one answer feeding the next"
+        )
+    return None
