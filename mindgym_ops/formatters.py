@@ -5,13 +5,24 @@ Data-Juicer's `EmptyFormatter` returns an in-memory dataset the Ray executor can
 (`mindgym_row_id` = r0, r1, ...) so round-robin reasoning areas and request-cache keys are the same
 whichever executor runs the recipe, and types every column as a string."""
 
-from typing import List, Optional
+import re
+from typing import List, Optional, Union
 
 from data_juicer.format.formatter import FORMATTERS, BaseFormatter
 
 from .ops.base import ROW_ID, numbered_row_id, ray_running
 
 EXECUTORS = ("auto", "default", "ray")
+_DIGITS = re.compile(r"\s*[0-9]+\s*")
+
+
+def positive_int(name: str, value: Union[int, str]) -> int:
+    """An integer >= 1; its decimal string too, since Data-Juicer passes nested command-line overrides as strings."""
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"generated_dataset_config.{name} must be a positive integer, got {value!r}")
+    return value
 
 
 @FORMATTERS.register_module()
@@ -20,13 +31,13 @@ class MindgymScratchFormatter(BaseFormatter):
 
     SUFFIXES: List[str] = []
 
-    def __init__(self, length: int, feature_keys: Optional[List[str]] = None, executor: str = "auto", **kwargs):
-        if not isinstance(length, int) or isinstance(length, bool) or length < 1:
-            raise ValueError(f"generated_dataset_config.length must be a positive integer, got {length!r}")
+    def __init__(
+        self, length: Union[int, str], feature_keys: Optional[List[str]] = None, executor: str = "auto", **kwargs
+    ):
+        self.length = positive_int("length", length)
         if executor not in EXECUTORS:
             raise ValueError(f"generated_dataset_config.executor must be one of {list(EXECUTORS)}, got {executor!r}")
         keys = [feature_keys] if isinstance(feature_keys, str) else list(feature_keys or ["text"])
-        self.length = length
         self.feature_keys = [k for k in dict.fromkeys(keys) if k != ROW_ID]
         self.executor = executor
 
