@@ -73,6 +73,7 @@ class Stage:
     data: str
     params: Dict[str, Any]
     extra_args: List[str] = field(default_factory=list)
+    rows: Optional[int] = None  # None: the data is not there yet (dry run)
 
     @property
     def tuner(self) -> str:
@@ -90,6 +91,7 @@ class CurriculumConfig:
     external_plugins: List[str] = field(default_factory=list)
     env: Dict[str, str] = field(default_factory=dict)
     offline: bool = True
+    missing: List[str] = field(default_factory=list)  # dry run: inputs not there yet
 
 
 def _looks_local(path: str) -> bool:
@@ -106,11 +108,18 @@ def count_rows(path: str) -> int:
         return sum(1 for line in f if line.strip())
 
 
-def split_by_stage(source: str, column: str, out_dir: str, stages: int = 4) -> Dict[int, str]:
-    """Write one ms-swift jsonl per stage (messages + images only) from a curriculum export."""
-    os.makedirs(out_dir, exist_ok=True)
-    paths = {k: os.path.join(out_dir, f"stage{k}.jsonl") for k in range(1, stages + 1)}
-    files = {k: open(p, "w", encoding="utf-8") for k, p in paths.items()}
+def stage_file(out_dir: str, stage: int) -> str:
+    return os.path.join(out_dir, f"stage{stage}.jsonl")
+
+
+def split_by_stage(source: str, column: str, out_dir: Optional[str], stages: int = 4) -> Dict[int, int]:
+    """Check a curriculum export and count its rows per stage; with out_dir, also write one ms-swift jsonl per
+    stage (messages + images only) as `stage_file(out_dir, k)`."""
+    counts = {k: 0 for k in range(1, stages + 1)}
+    files = {}
+    if out_dir is not None:
+        os.makedirs(out_dir, exist_ok=True)
+        files = {k: open(stage_file(out_dir, k), "w", encoding="utf-8") for k in counts}
     try:
         with open(source, encoding="utf-8") as f:
             for n, line in enumerate(f, 1):
@@ -118,21 +127,34 @@ def split_by_stage(source: str, column: str, out_dir: str, stages: int = 4) -> D
                     continue
                 row = json.loads(line)
                 stage = row.get(column)
-                if stage not in files:
+                if stage not in counts:
                     raise ConfigError(f"{source}:{n}: {column}={stage!r} is not a stage number 1..{stages}")
                 if not isinstance(row.get("messages"), list):
                     raise ConfigError(f"{source}:{n}: row has no `messages` list (run mindgym_curriculum_mapper first)")
-                out = {"messages": row["messages"]}
-                if row.get("images"):
-                    out["images"] = row["images"]
-                files[stage].write(json.dumps(out, ensure_ascii=False) + "\n")
+                counts[stage] += 1
+                if files:
+                    out = {"messages": row["messages"]}
+                    if row.get("images"):
+                        out["images"] = row["images"]
+                    files[stage].write(json.dumps(out, ensure_ascii=False) + "\n")
     finally:
         for f in files.values():
             f.close()
-    return paths
+    return counts
 
 
-def load_config(path: str) -> CurriculumConfig:
+def load_config(path: str, dry_run: bool = False) -> CurriculumConfig:
+    """Validate a curriculum config; the data is split into stage files unless `dry_run`.
+
+    A dry run accepts inputs that are not there yet (the base model folder, the data): they are listed in
+    `missing` and their stages' row counts are None. A real run refuses them."""
+    missing: List[str] = []
+
+    def absent(message: str, where: str) -> None:
+        if not dry_run:
+            raise ConfigError(f"{message}: {where}")
+        missing.append(where)
+
     if not os.path.isfile(path):
         raise ConfigError(f"config file not found: {path}")
     try:
@@ -155,7 +177,7 @@ def load_config(path: str) -> CurriculumConfig:
     if _looks_local(base_model):
         base_model = _resolve(base_dir, base_model)
         if not os.path.isdir(base_model):
-            raise ConfigError(f"base_model path does not exist: {base_model}")
+            absent("base_model path does not exist", base_model)
     output_dir = _resolve(base_dir, raw["output_dir"])
     defaults = {**PAPER_DEFAULTS, **(raw.get("defaults") or {})}
     bad = set(defaults) - STAGE_FIELDS
@@ -171,31 +193,36 @@ def load_config(path: str) -> CurriculumConfig:
         tuner = (st or {}).get("tuner_type", defaults["tuner_type"])
         if tuner not in TUNERS:
             raise ConfigError(f"stage {i}: tuner_type must be one of {list(TUNERS)}, got {tuner!r}")
-    split = None
+    split_dir = os.path.join(output_dir, "data")
+    split: Optional[Dict[int, int]] = None
     if raw.get("data"):
         source = _resolve(base_dir, raw["data"])
-        if not os.path.isfile(source):
-            raise ConfigError(f"data file not found: {source}")
-        split = split_by_stage(
-            source, raw.get("stage_column", "curriculum_stage"), os.path.join(output_dir, "data"), len(raw_stages)
-        )
+        if os.path.isfile(source):
+            column = raw.get("stage_column", "curriculum_stage")
+            split = split_by_stage(source, column, None if dry_run else split_dir, len(raw_stages))
+        else:
+            absent("data file not found", source)
     stages = []
     for i, st in enumerate(raw_stages, 1):
         st = dict(st or {})
         params = {**defaults, **{k: v for k, v in st.items() if k not in ("name", "data", "extra_args")}}
         params.pop("extra_args", None)
+        rows = None
         if st.get("data"):
             data = _resolve(base_dir, st["data"])
-        elif split is not None:
-            data = split[i]
+            if os.path.isfile(data):
+                rows = count_rows(data)
+            else:
+                absent(f"stage {i} data file not found", data)
+        elif raw.get("data"):
+            data = stage_file(split_dir, i)
+            rows = split[i] if split is not None else None
         else:
             raise ConfigError(f"stage {i} has no data: set stages[{i - 1}].data or a top-level data file")
-        if not os.path.isfile(data):
-            raise ConfigError(f"stage {i} data file not found: {data}")
-        if count_rows(data) == 0:
+        if rows == 0:
             raise ConfigError(f"stage {i} data is empty: {data}")
         extra = st.get("extra_args", defaults.get("extra_args")) or []
-        stages.append(Stage(i, str(st.get("name") or f"stage{i}"), data, params, [str(a) for a in extra]))
+        stages.append(Stage(i, str(st.get("name") or f"stage{i}"), data, params, [str(a) for a in extra], rows))
     env = {str(k): str(v) for k, v in (raw.get("env") or {}).items()}
     for key, var in (("nproc_per_node", "NPROC_PER_NODE"), ("nnodes", "NNODES")):
         if raw.get(key) is not None:
@@ -214,4 +241,5 @@ def load_config(path: str) -> CurriculumConfig:
         external_plugins=plugins,
         env=env,
         offline=bool(raw.get("offline", True)),
+        missing=missing,
     )

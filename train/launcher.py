@@ -131,6 +131,25 @@ def plan(cfg: CurriculumConfig, state: Dict) -> List[Dict]:
     return steps
 
 
+def print_plan(cfg: CurriculumConfig) -> None:
+    """The dry run: each stage's row count as a comment, then its commands; inputs not there yet in one warning line."""
+    if cfg.missing:
+        print(
+            f"mindgym-train: warning: not there yet: {', '.join(cfg.missing)} (the plan below is what a run would "
+            "do once they exist; stage row counts unknown)",
+            file=sys.stderr,
+            flush=True,
+        )
+    if cfg.env:
+        print("# environment: " + " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(cfg.env.items())))
+    for step in plan(cfg, load_state(cfg)):
+        stage = step["stage"]
+        if step["kind"] == "sft":
+            rows = "unknown" if stage.rows is None else stage.rows
+            print(f"# stage {stage.index} {stage.name}: rows {rows}, data {stage.data}")
+        print(shlex.join(step["argv"]))
+
+
 def _resolve(program: str) -> str:
     """The CLI next to this interpreter when it is not on PATH (a venv used without activating it)."""
     if shutil.which(program):
@@ -186,14 +205,16 @@ def main(argv: Optional[List[str]] = None) -> None:
     ap.add_argument("--dry-run", action="store_true", help="print every command and exit")
     args = ap.parse_args(argv)
     try:
-        cfg = load_config(args.config)
-    except ConfigError as e:
+        cfg = load_config(args.config, dry_run=args.dry_run)
+    except (ConfigError, OSError) as e:
         sys.exit(f"mindgym-train: {e}")
     if args.dry_run:
-        for step in plan(cfg, load_state(cfg)):
-            print(shlex.join(step["argv"]))
+        print_plan(cfg)
         return
-    final = run(cfg)
+    try:
+        final = run(cfg)
+    except OSError as e:
+        sys.exit(f"mindgym-train: {e}")
     print(f"final model: {final}", flush=True)
 
 

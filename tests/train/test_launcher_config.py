@@ -1,6 +1,9 @@
 import json
 import os
 import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -66,10 +69,52 @@ def test_golden_argv_for_the_paper_config(tmp_path):
 
 def test_dry_run_prints_every_command_in_order(tmp_path, capsys):
     main(["--config", str(paper_config(tmp_path)), "--dry-run"])
-    lines = capsys.readouterr().out.strip().splitlines()
+    out = capsys.readouterr()
+    lines = [ln for ln in out.out.strip().splitlines() if not ln.startswith("#")]
     assert [ln.split()[1] for ln in lines] == ["sft", "export"] * 4
     assert "--model '<q_thinking_to_answer output>'" in lines[2]  # stage 2 starts from stage 1's merged model
     assert all(ln.startswith("swift ") for ln in lines)
+    data = tmp_path / "run" / "data"
+    assert [ln for ln in out.out.splitlines() if ln.startswith("#")] == [
+        "# environment: NPROC_PER_NODE=4",
+        f"# stage 1 q_thinking_to_answer: rows 8, data {data}/stage1.jsonl",
+        f"# stage 2 q_answer_to_thinking: rows 8, data {data}/stage2.jsonl",
+        f"# stage 3 q_to_answer_thinking: rows 8, data {data}/stage3.jsonl",
+        f"# stage 4 q_to_answer: rows 8, data {data}/stage4.jsonl",
+    ]
+    assert out.err == "" and not (tmp_path / "run").exists()  # a dry run writes nothing
+
+
+def fresh_clone_config(tmp_path, name):
+    """A repo config where a fresh clone has it: its ../outputs (data, models, runs) do not exist yet."""
+    (tmp_path / "configs").mkdir()
+    path = tmp_path / "configs" / name
+    path.write_text((ROOT / "configs" / name).read_text())
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, missing",
+    [
+        ("curriculum_qwen2_5_vl_7b.yaml", ["outputs/mindgym_image/curriculum.jsonl"]),
+        ("curriculum_tiny_cpu.yaml", ["outputs/tiny/tiny-qwen2", "outputs/tiny/curriculum.jsonl"]),
+    ],
+)
+def test_dry_run_before_any_data_then_the_real_run_refuses(tmp_path, name, missing):
+    config = fresh_clone_config(tmp_path, name)
+    train = [str(Path(sys.executable).parent / "mindgym-train"), "--config", str(config)]
+    dry = subprocess.run(train + ["--dry-run"], capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0, dry.stderr
+    warning = f"mindgym-train: warning: not there yet: {', '.join(str(tmp_path / m) for m in missing)} ("
+    assert dry.stderr.startswith(warning) and dry.stderr.count("\n") == 1, dry.stderr
+    stages = [ln for ln in dry.stdout.splitlines() if ln.startswith("# stage ")]
+    assert len(stages) == 4 and all(": rows unknown, data " in ln for ln in stages)
+    assert [ln.split()[1] for ln in dry.stdout.splitlines() if ln.startswith("swift ")] == ["sft", "export"] * 4
+    assert not (tmp_path / "outputs").exists()
+    real = subprocess.run(train, capture_output=True, text=True, timeout=60)
+    assert real.returncode == 1 and real.stdout == ""
+    assert real.stderr.count("\n") == 1 and real.stderr.startswith("mindgym-train: ") and missing[0] in real.stderr
+    assert not (tmp_path / "outputs").exists()
 
 
 def test_plan_resumes_an_interrupted_stage(tmp_path):
