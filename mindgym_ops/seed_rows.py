@@ -33,7 +33,10 @@ def iter_parquet(paths: Sequence[str], required: Sequence[str], what: str) -> It
     import pyarrow.parquet as pq
 
     for path in paths:
-        pf = pq.ParquetFile(path)
+        try:
+            pf = pq.ParquetFile(path)
+        except ValueError as e:  # pyarrow's ArrowInvalid: not parquet at all
+            raise ValueError(f"{path}: not a parquet file ({e})") from None
         missing = set(required) - set(pf.schema_arrow.names)
         if missing:
             raise ValueError(f"{path}: not {what}, missing columns {sorted(missing)}")
@@ -154,7 +157,7 @@ def cli(prog: str, description: str, add_inputs: Callable[[argparse.ArgumentPars
     ap.add_argument("--limit", type=int, default=None, help="keep at most this many rows")
     args = ap.parse_args(argv)
     if args.limit is not None and args.limit < 1:
-        ap.error(f"--limit must be a positive integer, got {args.limit}")
+        raise SystemExit(f"{prog}: --limit must be a positive integer, got {args.limit}")
     for path in getattr(args, "parquet", None) or []:
         if not os.path.isfile(path):
             raise SystemExit(f"{prog}: parquet file not found: {path}")

@@ -59,6 +59,8 @@ class EvalConfig:
     serve: Dict[str, Any] = field(default_factory=dict)
     endpoint: Optional[Dict[str, str]] = None
     winrate: Optional[Dict[str, Any]] = None
+    missing: List[str] = field(default_factory=list)  # dry run: inputs not there yet
+    curriculum_pending: Optional[str] = None  # dry run: the curriculum folder without a finished stage yet
 
 
 def curriculum_models(curriculum_dir: str) -> List[EvalModel]:
@@ -71,7 +73,19 @@ def curriculum_models(curriculum_dir: str) -> List[EvalModel]:
     return [EvalModel(name, st["final_model"]) for name, st in stages.items()]
 
 
-def load_eval_config(path: str) -> EvalConfig:
+def load_eval_config(path: str, dry_run: bool = False) -> EvalConfig:
+    """Validate an evaluation config.
+
+    A dry run accepts inputs that are not there yet: a curriculum without a finished stage (`curriculum_pending`;
+    its stages are left out), local checkpoints and datasets (listed in `missing`). A real run refuses them."""
+    missing: List[str] = []
+    pending = None
+
+    def absent(message: str, where: str) -> None:
+        if not dry_run:
+            raise ConfigError(message)
+        missing.append(where)
+
     if not os.path.isfile(path):
         raise ConfigError(f"config file not found: {path}")
     try:
@@ -93,7 +107,15 @@ def load_eval_config(path: str) -> EvalConfig:
             raise ConfigError(f"each entry of `models` needs a name and a path, got {m!r}")
         models.append(EvalModel(str(m["name"]), str(m["path"])))
     if raw.get("curriculum_dir"):
-        models += curriculum_models(_resolve(base_dir, raw["curriculum_dir"]))
+        curriculum_dir = _resolve(base_dir, raw["curriculum_dir"])
+        try:
+            models += curriculum_models(curriculum_dir)
+        except ConfigError:
+            if not dry_run:
+                raise
+            pending = curriculum_dir
+    if not models and pending:
+        raise ConfigError(f"no models to evaluate: no base_model or models, and no curriculum stages yet in {pending}")
     if not models:
         raise ConfigError("no models to evaluate: set base_model, models or curriculum_dir")
     endpoint = raw.get("endpoint")
@@ -101,7 +123,7 @@ def load_eval_config(path: str) -> EvalConfig:
         if _looks_local(m.path):
             m.path = _resolve(base_dir, m.path)
             if not os.path.isdir(m.path) and not endpoint:
-                raise ConfigError(f"checkpoint for model {m.name!r} not found: {m.path}")
+                absent(f"checkpoint for model {m.name!r} not found: {m.path}", m.path)
     benches = raw.get("benchmarks")
     if isinstance(benches, list):
         benches = {b: {} for b in benches}
@@ -116,7 +138,7 @@ def load_eval_config(path: str) -> EvalConfig:
         if args and args.get("dataset_id") and _looks_local(str(args["dataset_id"])):
             args["dataset_id"] = _resolve(base_dir, str(args["dataset_id"]))
             if not os.path.exists(args["dataset_id"]):
-                raise ConfigError(f"dataset_id for {name} not found: {args['dataset_id']}")
+                absent(f"dataset_id for {name} not found: {args['dataset_id']}", args["dataset_id"])
     serve = dict(raw.get("serve") or {})
     bad = set(serve) - SERVE_FIELDS
     if bad:
@@ -140,4 +162,6 @@ def load_eval_config(path: str) -> EvalConfig:
         serve=serve,
         endpoint=endpoint,
         winrate=raw.get("winrate"),
+        missing=missing,
+        curriculum_pending=pending,
     )

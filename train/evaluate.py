@@ -262,13 +262,29 @@ def write_results(cfg: EvalConfig, scores: Dict[str, Dict[str, float]]) -> None:
     plt.close(fig)
 
 
+def print_tasks(cfg: EvalConfig) -> None:
+    """The dry run: one evalscope task config per model and benchmark (JSON lines); what is not there yet on stderr."""
+    if cfg.curriculum_pending:
+        print(
+            f"mindgym-eval: no curriculum stages found yet in {cfg.curriculum_pending} (no curriculum_state.json; "
+            f"run mindgym-train first): showing {', '.join(m.name for m in cfg.models)} only",
+            file=sys.stderr,
+        )
+    if cfg.missing:
+        print(f"mindgym-eval: warning: not there yet: {', '.join(cfg.missing)}", file=sys.stderr)
+    for m in cfg.models:
+        for b in cfg.benchmarks:
+            url = "<served>" if needs_server(cfg, b) else None
+            print(json.dumps(build_task_config(cfg, m, b, url, m.name if url else None)))
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     ap = argparse.ArgumentParser(prog="mindgym-eval", description=__doc__.splitlines()[0])
     ap.add_argument("--config", required=True, help="evaluation config YAML (see configs/)")
     ap.add_argument("--dry-run", action="store_true", help="print the evalscope task configs and exit")
     args = ap.parse_args(argv)
     try:
-        cfg = load_eval_config(args.config)
+        cfg = load_eval_config(args.config, dry_run=args.dry_run)
         if cfg.endpoint and not args.dry_run:
             try:
                 wait_ready(cfg.endpoint["url"].rstrip("/"), None, 10)
@@ -277,19 +293,19 @@ def main(argv: Optional[List[str]] = None) -> None:
     except ConfigError as e:
         sys.exit(f"mindgym-eval: {e}")
     if args.dry_run:
-        for m in cfg.models:
-            for b in cfg.benchmarks:
-                url = "<served>" if needs_server(cfg, b) else None
-                print(json.dumps(build_task_config(cfg, m, b, url, m.name if url else None)))
+        print_tasks(cfg)
         return
-    if cfg.winrate:
-        from .winrate import run_winrate
+    try:
+        if cfg.winrate:
+            from .winrate import run_winrate
 
-        run_winrate(cfg)
-    scores = evaluate(cfg)
-    print(open(os.path.join(cfg.output_dir, "results.md")).read())
+            run_winrate(cfg)
+        evaluate(cfg)
+    except (RuntimeError, OSError) as e:  # a server that never came up, a report evalscope did not write
+        sys.exit(f"mindgym-eval: {e}")
+    with open(os.path.join(cfg.output_dir, "results.md"), encoding="utf-8") as f:
+        print(f.read())
     print(f"table: {os.path.join(cfg.output_dir, 'results.csv')}; chart: {os.path.join(cfg.output_dir, 'results.png')}")
-    return scores
 
 
 if __name__ == "__main__":
