@@ -1,6 +1,8 @@
 """`local` backend: llama-cpp-python on a small GGUF, the embedded CPU default (no server, no key).
 
-With a schema, llama.cpp's JSON grammar constrains the reply to the schema."""
+With a schema, llama.cpp's JSON grammar constrains the reply to the schema. By default the grammar is
+consulted after sampling, as llama.cpp's own sampler does (llama_sampling.py): the same valid JSON at the
+price of plain sampling; `model_params.grammar_sampling: first` restores llama-cpp-python's order."""
 
 import os
 from typing import Any, Dict, List, Optional
@@ -13,9 +15,16 @@ from .types import ErrorKind, LLMError, RawReply, Usage
 class LocalBackend(Backend):
     name = "local"
 
+    def __init__(self, model: str, model_params: Dict[str, Any]):
+        super().__init__(model, model_params)
+        order = self.model_params.get("grammar_sampling", "last")
+        if order not in ("last", "first"):
+            raise ValueError(f"model_params.grammar_sampling must be one of ['last', 'first'], got {order!r}")
+
     def engine_params(self) -> Dict[str, Any]:
         p = self.model_params
         return {
+            "grammar_sampling": p.get("grammar_sampling", "last"),
             "n_ctx": int(p.get("n_ctx", 4096)),
             "n_threads": int(p.get("n_threads", os.cpu_count() or 2)),
             "n_batch": int(p.get("n_batch", 512)),
@@ -27,9 +36,12 @@ class LocalBackend(Backend):
             from llama_cpp import Llama
         except ImportError:
             raise ImportError("local backend needs llama-cpp-python: pip install 'mindgym-ops[local]'") from None
+        from .llama_sampling import fast_grammar_llama_class
         from .packaged import gguf_path
 
-        return Llama(model_path=str(gguf_path(self.model)), verbose=False, **self.engine_params())
+        params = self.engine_params()
+        cls = fast_grammar_llama_class() if params.pop("grammar_sampling") == "last" else Llama
+        return cls(model_path=str(gguf_path(self.model)), verbose=False, **params)
 
     def _ensure(self):
         return engines.get(self.engine_key, self._load, lambda llm: llm.close())
