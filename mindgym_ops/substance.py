@@ -115,14 +115,23 @@ def seeds_used(question: str, thinking: str, seeds: Sequence[Dict[str, str]], th
     return used
 
 
-def bridge_answers(seeds: Sequence[Dict[str, str]]) -> List[str]:
-    """Seed answers that another seed's question is built on: the hidden middle of a chain."""
+def bridge_pairs(seeds: Sequence[Dict[str, str]]) -> List[Dict[str, object]]:
+    """(from, to, value) links of a chain: seed `from`'s answer `value` appears in seed `to`'s question
+    (1-based). The prompt turns each into a rewrite hint; the check keeps `value` out of the question."""
     out = []
     for i, s in enumerate(seeds):
         ans = answer_core(s.get("answer", "")) or s.get("answer", "")
-        if distinctive(ans) and any(contains(t.get("question", ""), ans) for j, t in enumerate(seeds) if j != i):
-            out.append(ans)
+        if not distinctive(ans):
+            continue
+        for j, t in enumerate(seeds):
+            if j != i and contains(t.get("question", ""), ans):
+                out.append({"from": i + 1, "to": j + 1, "value": ans})
     return out
+
+
+def bridge_answers(seeds: Sequence[Dict[str, str]]) -> List[str]:
+    """Seed answers that another seed's question is built on: the hidden middle of a chain."""
+    return list(dict.fromkeys(str(b["value"]) for b in bridge_pairs(seeds)))
 
 
 def check_multihop(

@@ -25,8 +25,13 @@ VARIABLES = {
     "original_answer": "The left one",
     "explanation": "Opposite poles attract.",
     "sources": [
-        {"background": "Doc A.", "principle": "Bridging", "sub_questions": SEEDS},
-        {"background": "Doc B.", "principle": "Temporal", "sub_questions": SEEDS[:1]},
+        {
+            "background": "Doc A.",
+            "principle": "Bridging",
+            "sub_questions": SEEDS,
+            "bridges": [{"from": 1, "to": 2, "value": "Mara Quist"}],
+        },
+        {"background": "Doc B.", "principle": "Temporal", "sub_questions": SEEDS[:1], "bridges": []},
     ],
     "question": "When does the council first hear of it?",
     "answer": "The following Thursday.",

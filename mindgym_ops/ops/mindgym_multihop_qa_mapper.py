@@ -8,7 +8,7 @@ from pydantic import PositiveInt
 from ..llm import ErrorKind, LLMError
 from ..pairing import greedy_pairs, similarity
 from ..schemas import MultiHop, check_choice
-from ..substance import SubstanceThresholds, check_multihop
+from ..substance import SubstanceThresholds, bridge_pairs, check_multihop
 from .base import ROW_ID, GenerationMapper
 
 OP_NAME = "mindgym_multihop_qa_mapper"
@@ -111,6 +111,7 @@ class MindgymMultihopQaMapper(GenerationMapper):
             "background": row.get("background_document") or "",
             "principle": row.get("relationship_category") or "",
             "sub_questions": row.get("sub_questions") or [],
+            "bridges": bridge_pairs(row.get("sub_questions") or []),
         }
 
     def units(self, rows):

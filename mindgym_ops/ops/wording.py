@@ -33,18 +33,18 @@ SETTING_HINTS = {
 
 PRINCIPLE_HELP = {
     "en": {
-        "Bridging": "one answer is the entity or value another question depends on",
-        "Comparison": "the questions compare two or more items on the same attribute",
-        "Temporal": "the questions follow the order or timing of events",
+        "Bridging": "a chain: the answer of each question appears word for word in the next question",
+        "Comparison": "each question asks the same attribute (a number, size or date) of a different named item",
+        "Temporal": "each question asks when a different event happened (a year, date or time)",
         "Visual-Textual Alignment": "match what the image shows with facts stated in the text",
         "Spatial Reasoning": "positions, directions, sizes or layout of what the image shows",
         "Causal Inference": "causes and effects shown or implied by the image",
         "Contextual Synthesis": "combine the image with background knowledge from the context",
     },
     "zh": {
-        "Bridging": "一个问题的答案是另一个问题所依赖的实体或数值",
-        "Comparison": "各问题就同一属性比较两个或更多对象",
-        "Temporal": "各问题遵循事件的先后顺序或时间",
+        "Bridging": "一条链：每个问题的答案原样出现在下一个问题里",
+        "Comparison": "每个问题询问不同对象的同一属性（数值、大小或日期）",
+        "Temporal": "每个问题询问不同事件发生的时间（年份、日期或时刻）",
         "Visual-Textual Alignment": "把图片所示内容与文字中的事实对应起来",
         "Spatial Reasoning": "图片中物体的位置、方向、大小或布局",
         "Causal Inference": "图片所示或隐含的因果关系",
