@@ -61,9 +61,10 @@ def ray_running() -> bool:
     return bool(ray is not None and ray.is_initialized())
 
 
-# rows per batch when the recipe does not set batch_size: small for in-process CPU models, so the
-# progress bar moves; large for servers and vLLM, so requests overlap
-DEFAULT_BATCH_SIZE = {"local": 4, "hf": 16, "api": 256, "vllm": 1024}
+# rows per batch when the recipe does not set batch_size: one for llama.cpp, which decodes one row at a
+# time anyway, so Data-Juicer's progress bar (and its time-left estimate) moves after every row; large
+# for servers and vLLM, so requests overlap
+DEFAULT_BATCH_SIZE = {"local": 1, "hf": 16, "api": 256, "vllm": 1024}
 
 
 class LLMOpMixin:
@@ -109,6 +110,20 @@ class LLMOpMixin:
             self.num_proc = 1
         self._instance_id = uuid.uuid4().hex[:8]
         self.counters = OpCounters(self._name, self._instance_id, getattr(self, "work_dir", None))
+
+    def runtime_np(self):
+        """Inside this op's own run, one process means this process: `datasets` runs `map(num_proc=1)` in a
+        fresh one-worker pool, so every op would load its own copy of the model; `None` keeps the batches
+        here, beside the engine the other ops already loaded."""
+        n = super().runtime_np()
+        return None if n == 1 and getattr(self, "_in_run", False) else n
+
+    def run_here(self, run, *args, **kwargs):
+        self._in_run = True
+        try:
+            return run(*args, **kwargs)
+        finally:
+            self._in_run = False
 
     def checked_images(self, row: Dict[str, Any]) -> List[str]:
         """The row's image paths, refusing any outside `image_root` (default: the working directory)
@@ -217,7 +232,7 @@ class GenerationMapper(LLMOpMixin, Mapper):
         return rows
 
     def run(self, dataset, *, exporter=None, tracer=None):
-        out = super().run(dataset, exporter=exporter, tracer=tracer)
+        out = self.run_here(super().run, dataset, exporter=exporter, tracer=tracer)
         self.finish()
         return out
 

@@ -34,7 +34,7 @@ class JudgeFilter(LLMOpMixin, Filter):
         self.init_llm(on_failure="drop", **llm_kwargs)
 
     def run(self, dataset, *, exporter=None, tracer=None, reduce=True):
-        out = super().run(dataset, exporter=exporter, tracer=tracer, reduce=reduce)
+        out = self.run_here(super().run, dataset, exporter=exporter, tracer=tracer, reduce=reduce)
         self.finish()
         return out
 

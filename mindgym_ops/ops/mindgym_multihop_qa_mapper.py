@@ -25,10 +25,11 @@ class MindgymMultihopQaMapper(GenerationMapper):
     image rows). `combine: within_row` uses one row's seeds; `across_rows` pairs rows of a batch
     that share an entity or topic (sentence embeddings, or word overlap) and bridges their seeds,
     naming both source rows in provenance. The thinking holds reasoning only: a reply whose thinking
-    states the answer is retried. A reply that is not multi-hop (copies a seed question, states its own
-    or a bridge answer, draws on fewer than `min_seeds` seeds; see `mindgym_ops.substance`) is retried
-    with the reason fed back, then dropped or flagged as `multihop_<check>`. Writes `multihop_question`, `multihop_answer`, `thinking` and
-    copies question/answer into `query`/`response`; provenance under `__dj__meta__.mindgym_multihop`."""
+    states the answer is retried. A reply that is not multi-hop (copies a seed question or the prompt,
+    states its own or a bridge answer, draws on fewer than `min_seeds` seeds; see
+    `mindgym_ops.substance`) is retried with the reason fed back, then dropped or flagged as
+    `multihop_<check>`. Writes `multihop_question`, `multihop_answer`, `thinking` and copies
+    question/answer into `query`/`response`; provenance under `__dj__meta__.mindgym_multihop`."""
 
     step = "multihop"
     meta_key = "mindgym_multihop"
@@ -104,6 +105,8 @@ class MindgymMultihopQaMapper(GenerationMapper):
             prompt_templates=prompt_templates,
             templates={"multihop_qa": ("sources",), "thinking_protocol": (), "retry_feedback": ("reason",)},
         )
+        if combine == "across_rows" and self._recipe_batch_size is None:
+            self.batch_size = max(self.batch_size, 8)  # rows pair only within a batch
 
     @staticmethod
     def _source(row) -> Dict:

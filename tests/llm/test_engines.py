@@ -65,3 +65,23 @@ def test_different_engine_params_get_different_engines(tmp_path, tmp_path_factor
     for llm in (a, b, c):
         llm.close()
     assert engines._state()["engines"] == {}
+
+
+def test_dj_process_keeps_every_op_beside_the_one_engine(tmp_path, tmp_path_factory):
+    """Through the real dj-process at np 1: `datasets` would run each op's map in a fresh one-worker pool
+    (a model load per op); the ops keep their batches in the process that holds the engine."""
+    import re
+
+    from helpers import dj_env, recipe_copy, run_dj
+
+    recipe = recipe_copy("mindgym_text.yaml", tmp_path, length=2)
+    env = dj_env(None, MINDGYM_MODEL="smollm2", MINDGYM_CACHE=str(tmp_path_factory.mktemp("weights")))
+    done = run_dj(recipe, env, timeout=900)
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-3000:]
+    assert len(re.findall(r"mindgym engine: loaded local smollm2", log)) == 1, log[-3000:]
+    assert len(re.findall(r"mindgym engine: released local smollm2", log)) == 1
+    asked = re.findall(r"(mindgym_\w+): \d+ rows in, [^\n]*?; (\d+) requests", log)
+    assert sum(int(n) > 0 for _, n in asked) >= 3, asked  # several ops really used that one engine
+    pids = set(re.findall(r"mindgym engine: loading local smollm2 \(pid (\d+)\)", log))
+    assert len(pids) == 1
