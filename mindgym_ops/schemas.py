@@ -89,9 +89,7 @@ class DepthBreadth(BaseModel):
     (a bare 1-5 from a small judge is 5 for everything)."""
 
     steps: List[Annotated[str, Field(max_length=160)]] = Field(min_length=1, json_schema_extra={"maxItems": 6})
-    knowledge_areas: List[Annotated[str, Field(max_length=60)]] = Field(
-        min_length=1, json_schema_extra={"maxItems": 5}
-    )
+    knowledge_areas: List[Annotated[str, Field(max_length=60)]] = Field(min_length=1, json_schema_extra={"maxItems": 5})
 
     @field_validator("steps", "knowledge_areas", mode="after")
     @classmethod

@@ -5,6 +5,8 @@ A reply that parses is half the job; these checks ask whether it is multi-hop at
   seed question (after normalising: "Q1? A: x", "Q1, and Q2?"), or most of its content words come from
   that one seed. A seed phrase inside a clause ("the person who measured on Monday") is how a bridge
   is hidden, not a copy;
+- `copies_prompt`: the question talks about the task instead of the world ("the single-hop questions",
+  "the document", "question 2"): a small model parrots the instructions;
 - `single_seed`: the question and its reasoning draw on fewer than `min_seeds` seeds;
 - `states_answer`: the question states its own final answer, or a bridge answer that should stay
   hidden (a seed answer that another seed's question is built on: "Who wrote X? -> Smith",
@@ -21,17 +23,20 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACE = re.compile(r"\s+")
+_PROMPT_TALK = re.compile(
+    r"single[- ]hop|multi[- ]hop|\b(?:the|this|given) (?:document|text|source|passage|background)\b|"
+    r"\bquestions? \d\b|\bsub[- ]questions?\b|单跳|多跳|文档|文本|来源|问题\s*\d",
+    re.IGNORECASE,
+)
 _CLAUSE = re.compile(r"[?!.;:,。？！；：，、]|\b(?:and|then|also|furthermore|additionally)\b", re.IGNORECASE)
 _ANSWER_HEAD = re.compile(r"[.;:,!?。；：，！？\n]|\s(?:because|since|as|so)\s|因为|所以")
 
-STOPWORDS = frozenset(
-    """a an the of in on at to for from by with about into over after before during between and or but
+STOPWORDS = frozenset("""a an the of in on at to for from by with about into over after before during between and or but
     if then than that this these those is are was were be been being do does did has have had will would
     can could should may might must shall it its it's they them their there here what which who whom whose
     when where why how many much more most less least all any each every some no not only also very
     such as so both either neither one two first second he she his her we our you your i me my
-    following given based total number""".split()
-)
+    following given based total number""".split())
 TRIVIAL_ANSWERS = frozenset({"yes", "no", "true", "false", "none", "是", "否", "对", "错"})
 
 
@@ -134,6 +139,16 @@ def bridge_answers(seeds: Sequence[Dict[str, str]]) -> List[str]:
     return list(dict.fromkeys(str(b["value"]) for b in bridge_pairs(seeds)))
 
 
+def copied_seed(question: str, seeds: Sequence[Dict[str, str]], limits: Optional[SubstanceThresholds] = None) -> int:
+    """The 1-based number of the seed question that `question` copies, or 0."""
+    limits = limits or SubstanceThresholds()
+    for n, s in enumerate(seeds, 1):
+        sq = s.get("question", "")
+        if normalise(sq) and (opens_a_clause(question, sq) or seed_overlap(question, sq) >= limits.max_seed_overlap):
+            return n
+    return 0
+
+
 def check_multihop(
     question: str,
     answer: str,
@@ -143,13 +158,19 @@ def check_multihop(
 ) -> Optional[Tuple[str, str]]:
     """(code, message) for the first substance failure of a multi-hop reply, or None when it is real."""
     limits = limits or SubstanceThresholds()
-    for n, s in enumerate(seeds, 1):
-        sq = s.get("question", "")
-        if normalise(sq) and (opens_a_clause(question, sq) or seed_overlap(question, sq) >= limits.max_seed_overlap):
-            return "copies_seed", (
-                f"the question repeats single-hop question {n} ({sq[:80]!r}); write a NEW question that "
-                "needs several single-hop answers combined, and quote none of them"
-            )
+    n = copied_seed(question, seeds, limits)
+    if n:
+        sq = seeds[n - 1].get("question", "")
+        return "copies_seed", (
+            f"the question repeats single-hop question {n} ({sq[:80]!r}); write a NEW question that "
+            "needs several single-hop answers combined, and quote none of them"
+        )
+    talk = _PROMPT_TALK.search(question)
+    if talk:
+        return "copies_prompt", (
+            f"the question talks about the task ({talk.group(0)!r}) instead of the facts; ask about the facts "
+            "themselves, as a reader who never saw the single-hop questions would be asked"
+        )
     core = answer_core(answer)
     if core and distinctive(core) and contains(question, core):
         return "states_answer", f"the question states its own answer ({core[:60]!r}); the solver must work it out"

@@ -22,7 +22,7 @@ from PIL import Image
 
 from mindgym_ops.report import build_report
 from mindgym_ops.report.page import FONT_STACK
-from mindgym_ops.substance import contains, normalise
+from mindgym_ops.substance import copied_seed, normalise
 from mindgym_ops.testing.server import FakeOpenAIServer, MindGymScript, prompt_text, user_text
 
 SECTIONS = ("funnel", "coverage", "scores", "substance", "cost", "examples")
@@ -327,7 +327,7 @@ def assert_page_shows_the_export(dom, export: Path, shot: Path) -> None:
     # substance: counted reasons and what the export itself shows
     substance = dom.find("section", id="substance")
     multihop = counts["mindgym_multihop_qa_mapper"]
-    copied = sum(any(contains(question_of(r), s["question"]) for s in r["sub_questions"]) for r in rows)
+    copied = sum(bool(copied_seed(question_of(r), r["sub_questions"])) for r in rows)
     generation = multihop["dropped"]["multihop_copies_seed"] + multihop["flagged"]["multihop_copies_seed"]
     td = substance.find("tr", data_metric="copied_seeds").find("td", data_k="generation")
     assert (td.attrs["data-n"], td.attrs["data-of"]) == (str(generation), str(multihop["rows_in"]))

@@ -20,10 +20,17 @@ THINK = "Find which company built the first railway, then look up the founding y
         ("which company built the towns first railway", "Northern Rail, it laid the track", "copies_seed"),
         ("In which year was Northern Rail founded? Consider the railway.", "1825", "copies_seed"),
         # the 1.5B model's habit: seed questions joined, not bridged
-        ("Who was the mayor when the station opened, and which company built the town's first railway?", "Ada", "copies_seed"),
+        (
+            "Who was the mayor when the station opened, and which company built the town's first railway?",
+            "Ada",
+            "copies_seed",
+        ),
         ("When did the town's railway company, founded in 1825, start building?", "1825", "states_answer"),
         ("In which year was Northern Rail, builder of the first railway, founded?", "1825", "states_answer"),
         ("What did the mayor Ada Brandt think about trains in general?", "She liked them", "single_seed"),
+        # parroting the instructions: seen on the embedded model
+        ("Which of the items in two single-hop questions is larger?", "Prices", "copies_prompt"),
+        ("According to the document, when was the railway company founded by its builder?", "1825", "copies_prompt"),
         ("In which year was the company that built the town's first railway founded?", "1825. Because ...", None),
     ],
 )
@@ -36,8 +43,10 @@ def test_each_kind_of_fake_multihop_is_caught(question, answer, code):
 
 
 def test_a_seed_inside_a_clause_is_a_hidden_bridge_not_a_copy():
-    seeds = [{"question": "Who measured on Monday?", "answer": "Mara Quist"},
-             {"question": "When did the council meet?", "answer": "Thursday"}]
+    seeds = [
+        {"question": "Who measured on Monday?", "answer": "Mara Quist"},
+        {"question": "When did the council meet?", "answer": "Thursday"},
+    ]
     q = "The person who measured on Monday doubled the figure by Friday; when does the council first hear of it?"
     assert check_multihop(q, "The following Thursday", "Relate the days, then the council meeting.", seeds) is None
     assert check_multihop("Who measured on Monday? And when?", "Mara", "x", seeds)[0] == "copies_seed"
@@ -61,10 +70,17 @@ def test_thresholds_are_respected():
 
 
 def test_chinese_is_compared_by_characters():
-    seeds = [{"question": "小镇的第一条铁路是哪家公司修建的？", "answer": "北方铁路公司"},
-             {"question": "北方铁路公司成立于哪一年？", "answer": "1825年"}]
+    seeds = [
+        {"question": "小镇的第一条铁路是哪家公司修建的？", "answer": "北方铁路公司"},
+        {"question": "北方铁路公司成立于哪一年？", "answer": "1825年"},
+    ]
     assert check_multihop("小镇的第一条铁路是哪家公司修建的？", "北方铁路公司", "先找公司。", seeds)[0] == "copies_seed"
-    assert check_multihop("北方铁路公司修建了小镇第一条铁路，它成立于哪一年？", "1825年", "先找公司，再找年份。", seeds)[0] == (
-        "states_answer"
+    assert check_multihop(
+        "北方铁路公司修建了小镇第一条铁路，它成立于哪一年？", "1825年", "先找公司，再找年份。", seeds
+    )[0] == ("states_answer")
+    assert (
+        check_multihop(
+            "修建小镇第一条铁路的公司成立于哪一年？", "1825年", "先找修建铁路的公司，再找公司成立的年份。", seeds
+        )
+        is None
     )
-    assert check_multihop("修建小镇第一条铁路的公司成立于哪一年？", "1825年", "先找修建铁路的公司，再找公司成立的年份。", seeds) is None

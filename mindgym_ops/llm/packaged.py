@@ -112,7 +112,9 @@ def hf_folder(name: str) -> Path:
     config = quantised.config
     if hasattr(config, "quantization_config"):  # the GGUF origin makes save_pretrained refuse
         delattr(config, "quantization_config")
-    state = {k: v for k, v in quantised.state_dict().items() if not (config.tie_word_embeddings and k == "lm_head.weight")}
+    state = {
+        k: v for k, v in quantised.state_dict().items() if not (config.tie_word_embeddings and k == "lm_head.weight")
+    }
     model = type(quantised)(config).to(torch.bfloat16)
     model.load_state_dict(state, strict=False)
     if config.tie_word_embeddings:

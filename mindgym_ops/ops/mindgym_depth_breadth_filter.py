@@ -19,11 +19,12 @@ class MindgymDepthBreadthFilter(JudgeFilter):
     The judge lists the dependent steps a solver needs and the knowledge areas it draws on; depth and
     breadth are the list lengths (capped at 5). With `calibrate`, the judge first scores built-in shallow
     and deep anchors once per process; when it cannot rank them (AUC of depth + breadth below
-    `calibration_min_auc`) it logs a warning line: the filter is blind. Reads `multihop_question` (else `query`), `multihop_answer` (else `response`), `sub_questions`
-    and `images` (the image goes to the judge too). Stats: `mindgym_depth`, `mindgym_breadth`
-    (numbers; -1 when the judge failed) and `mindgym_judge_record` (JSON: reasons, raw reply,
-    error, `judge_calibration`). Keeps rows within [min, max] on both; `on_judge_failure` decides rows the judge could
-    not score."""
+    `calibration_min_auc`) it logs a warning line: the filter is close to blind. Reads
+    `multihop_question` (else `query`), `multihop_answer` (else `response`), `sub_questions` and
+    `images` (the image goes to the judge too). Stats: `mindgym_depth`, `mindgym_breadth` (numbers; -1
+    when the judge failed) and `mindgym_judge_record` (JSON: steps, knowledge areas, raw reply, error,
+    `judge_calibration`). Keeps rows within [min, max] on both; `on_judge_failure` decides rows the
+    judge could not score."""
 
     primary_stat = "mindgym_depth"
 
@@ -106,12 +107,17 @@ class MindgymDepthBreadthFilter(JudgeFilter):
             n = len(anchors["shallow"])
             shallow, deep = [s for s in scores[:n] if s is not None], [s for s in scores[n:] if s is not None]
             value = round(auc(shallow, deep), 3)
-            self._calibration = {"ok": value >= self.calibration_min_auc, "auc": value, "shallow": shallow, "deep": deep}
+            self._calibration = {
+                "ok": value >= self.calibration_min_auc,
+                "auc": value,
+                "shallow": shallow,
+                "deep": deep,
+            }
             if not self._calibration["ok"]:
                 logger.warning(
-                    f"{self._name}: the judge cannot tell shallow from deep questions (anchor AUC {value} < "
-                    f"{self.calibration_min_auc}; depth+breadth shallow {shallow}, deep {deep}): this filter is blind "
-                    "with this judge model; use a stronger judge or set min_depth/min_breadth to 1"
+                    f"{self._name}: the judge ranks shallow and deep anchor questions poorly (AUC {value} < "
+                    f"{self.calibration_min_auc}; depth+breadth shallow {shallow}, deep {deep}): with this judge model "
+                    "the depth/breadth filter is close to blind; use a stronger judge or set min_depth/min_breadth to 1"
                 )
         return self._calibration
 

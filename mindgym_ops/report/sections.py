@@ -7,7 +7,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ..ops.mindgym_multihop_qa_mapper import MindgymMultihopQaMapper
 from ..schemas import CATEGORIES, IMAGE_PRINCIPLES, TEXT_PRINCIPLES
-from ..substance import SubstanceThresholds, check_multihop, contains, normalise
+from ..substance import SubstanceThresholds, check_multihop, copied_seed, normalise
 from ..text import strip_answer_leak
 from .run import Run, Step
 
@@ -202,7 +202,7 @@ def substance(run: Run) -> Dict[str, Any]:
         if seeds(r) and question(r):
             failure = check_multihop(question(r), answer(r), r.get("thinking") or "", seeds(r), limits)
             export_codes[failure[0] if failure else "ok"] += 1
-    copies = sum(any(contains(question(r), s.get("question", "")) for s in seeds(r)) for r in rows)
+    copies = sum(bool(copied_seed(question(r), seeds(r), limits)) for r in rows)
     leaks = sum(bool(answer(r)) and strip_answer_leak(r.get("thinking") or "", answer(r))[1] for r in rows)
     seen, duplicates = set(), 0
     for r in rows:
@@ -220,7 +220,14 @@ def substance(run: Run) -> Dict[str, Any]:
                 "copied_seeds",
                 share(_reason_total(steps, lambda x: x.endswith("copies_seed")), attempted),
                 share(copies, n),
-                "multi-hop questions containing one of their seed questions (normalised containment)",
+                "multi-hop questions that repeat one of their seed questions (mindgym_ops.substance)",
+            ),
+            (
+                "Prompt parroting",
+                "copies_prompt",
+                share(_reason_total(steps, lambda x: x.endswith("copies_prompt")), attempted),
+                share(export_codes["copies_prompt"], n),
+                'questions that talk about the task ("the single-hop questions", "the document")',
             ),
             (
                 "Single-seed questions",

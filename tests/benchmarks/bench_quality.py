@@ -28,7 +28,7 @@ sys.path.insert(0, ROOT)
 from mindgym_ops.anchors import auc  # noqa: E402
 from mindgym_ops.llm import client as llm_client  # noqa: E402
 from mindgym_ops.llm import engines  # noqa: E402
-from mindgym_ops.ops.base import ROW_ID, columns_to_rows, numbered_row_id, rows_to_columns  # noqa: E402
+from mindgym_ops.ops.base import ROW_ID, columns_to_rows, numbered_row_id  # noqa: E402
 from mindgym_ops.substance import check_multihop, normalise  # noqa: E402
 
 TARGETS = {"real_multihop": 0.5, "auc": 0.8, "uplift_points": 15}
@@ -64,11 +64,15 @@ def main():
     from mindgym_ops.ops.mindgym_self_consistency_filter import MindgymSelfConsistencyFilter
 
     work = tempfile.mkdtemp(prefix="bench_quality_")
-    common = dict(backend="local", model="qwen2.5-0.5b", cache_dir=a.cache or os.path.join(work, "cache"), work_dir=work)
+    common = dict(
+        backend="local", model="qwen2.5-0.5b", cache_dir=a.cache or os.path.join(work, "cache"), work_dir=work
+    )
     t0 = time.time()
     # the recipe's sampling settings (recipes/mindgym_text.yaml)
     ops = [
-        MindgymBackgroundMapper(sampling_params={"temperature": 0.8, "top_p": 0.95, "max_tokens": 320, "seed": 42}, **common),
+        MindgymBackgroundMapper(
+            sampling_params={"temperature": 0.8, "top_p": 0.95, "max_tokens": 320, "seed": 42}, **common
+        ),
         MindgymSeedQaMapper(max_seeds=5, sampling_params={"temperature": 0.7, "max_tokens": 360, "seed": 42}, **common),
         MindgymMultihopQaMapper(sampling_params={"temperature": 0.7, "max_tokens": 500, "seed": 42}, **common),
     ]
@@ -110,7 +114,9 @@ def main():
     solver = MindgymSelfConsistencyFilter(k=a.k, sampling_params={"max_tokens": 96}, **common)
     probes, owners = [], []
     for i, r in enumerate(rows):
-        for j, q in enumerate([*r["sub_questions"], {"question": r["multihop_question"], "answer": r["multihop_answer"]}]):
+        for j, q in enumerate(
+            [*r["sub_questions"], {"question": r["multihop_question"], "answer": r["multihop_answer"]}]
+        ):
             text = f"{r['background_document']}\n\nQuestion: {q['question']}"
             probes.append({"multihop_question": text, "multihop_answer": q["answer"], "_nonce": f"{r[ROW_ID]}-q{j}"})
             owners.append((i, j == len(r["sub_questions"])))
@@ -130,24 +136,50 @@ def main():
     judge_auc = auc(shallow, deep)
     print(f"rows: {a.rows} in, {seeded} with seeds, {len(rows)} with a multi-hop question ({time.time() - t0:.0f} s)")
     print(f"multi-hop replies: {seen['replies']}; refused for copying a seed: {copies} = {copies / replies:.0%}")
-    print(f"substance verdicts of the parsed replies: {json.dumps(dict(verdicts))}; rows dropped by reason: "
-          f"{json.dumps(multihop['dropped'])}")
+    print(
+        f"substance verdicts of the parsed replies: {json.dumps(dict(verdicts))}; rows dropped by reason: "
+        f"{json.dumps(multihop['dropped'])}"
+    )
     print(f"rows that end with a real multi-hop question: {real:.0%} (target >= {TARGETS['real_multihop']:.0%})")
     print(f"exported multi-hop questions that copy a seed or fail a substance check: {exported_copies}")
-    print(f"judge AUC of depth+breadth on 8 one-fact vs 8 multi-step anchors: {judge_auc:.2f} "
-          f"(target >= {TARGETS['auc']}); shallow {shallow}, deep {deep}")
+    print(
+        f"judge AUC of depth+breadth on 8 one-fact vs 8 multi-step anchors: {judge_auc:.2f} "
+        f"(target >= {TARGETS['auc']}); shallow {shallow}, deep {deep}"
+    )
     print(f"judge calibration probe (built-in anchors): {json.dumps(calibration)}")
-    print(f"solve rate, k={a.k}: seed questions {mean(seed_rates):.2f} (n={len(seed_rates)}), multi-hop "
-          f"{mean(hop_rates):.2f} (n={len(hop_rates)}): uplift {uplift:.0f} points (target >= {TARGETS['uplift_points']})")
-    print(f"leak rate (thinking or question gives the answer away): {seen['leak'] / replies:.0%} of {seen['replies']} replies")
+    print(
+        f"solve rate, k={a.k}: seed questions {mean(seed_rates):.2f} (n={len(seed_rates)}), multi-hop "
+        f"{mean(hop_rates):.2f} (n={len(hop_rates)}): uplift {uplift:.0f} points (target >= {TARGETS['uplift_points']})"
+    )
+    print(
+        f"leak rate (thinking or question gives the answer away): {seen['leak'] / replies:.0%} "
+        f"of {seen['replies']} replies"
+    )
     print(f"duplicate rate among multi-hop questions: {dup / max(1, len(rows)):.0%}")
     print(f"engines loaded: {engines.loads()}; wall {time.time() - t0:.0f} s")
-    print(json.dumps({"real_multihop": round(real, 3), "auc": round(judge_auc, 3), "uplift_points": round(uplift, 1),
-                      "copy_share": round(copies / replies, 3), "leak_share": round(seen["leak"] / replies, 3),
-                      "duplicate_share": round(dup / max(1, len(rows)), 3)}))
+    print(
+        json.dumps(
+            {
+                "real_multihop": round(real, 3),
+                "auc": round(judge_auc, 3),
+                "uplift_points": round(uplift, 1),
+                "copy_share": round(copies / replies, 3),
+                "leak_share": round(seen["leak"] / replies, 3),
+                "duplicate_share": round(dup / max(1, len(rows)), 3),
+            }
+        )
+    )
     for r in rows:
-        print(json.dumps({"seeds": [q["question"] for q in r["sub_questions"]], "multihop": r["multihop_question"],
-                          "answer": r["multihop_answer"][:120]}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "seeds": [q["question"] for q in r["sub_questions"]],
+                    "multihop": r["multihop_question"],
+                    "answer": r["multihop_answer"][:120],
+                },
+                ensure_ascii=False,
+            )
+        )
 
 
 if __name__ == "__main__":

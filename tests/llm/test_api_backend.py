@@ -97,8 +97,9 @@ def test_a_refused_structured_mode_is_learned_once_per_process():
     flight, and a second LLM (another op) on the same server starts from what the first learned."""
     with FakeOpenAIServer(reject_json_schema=True, latency=0.05) as srv:
         first, second = llm_for(srv, max_concurrency=8), llm_for(srv, max_concurrency=8)
-        assert all(r.ok for r in first.chat_batch([JUDGE] * 16, schema=DepthBreadth, keys=[str(i) for i in range(16)]))
-        assert all(r.ok for r in second.chat_batch([JUDGE] * 16, schema=DepthBreadth, keys=[f"b{i}" for i in range(16)]))
+        for llm, tag in ((first, "a"), (second, "b")):
+            keys = [f"{tag}{i}" for i in range(16)]
+            assert all(r.ok for r in llm.chat_batch([JUDGE] * 16, schema=DepthBreadth, keys=keys))
         refused = sum(b["response_format"]["type"] == "json_schema" for b in srv.stats.bodies)
         assert refused == 1 and srv.stats.by_status[500] == 1
         assert srv.stats.requests == 33 and srv.stats.max_in_flight > 1  # after the probe, concurrency is back

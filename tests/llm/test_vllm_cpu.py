@@ -30,7 +30,9 @@ def vllm_python():
 def qwen_folder(vllm_python):
     done = subprocess.run(
         [str(vllm_python), "-c", "from mindgym_ops.llm.packaged import hf_folder; print(hf_folder('qwen2.5-0.5b'))"],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout.strip().splitlines()[-1]
@@ -38,11 +40,22 @@ def qwen_folder(vllm_python):
 
 def test_text_recipe_on_real_vllm_shares_one_engine_and_batches_each_op(vllm_python, qwen_folder, tmp_path):
     recipe = recipe_copy("mindgym_text.yaml", tmp_path, length=4)
-    env = dj_env(None, MINDGYM_BACKEND="vllm", MINDGYM_MODEL=qwen_folder, VLLM_CPU_KVCACHE_SPACE="2",
-                 VLLM_LOGGING_LEVEL="WARNING", OPENAI_API_KEY="")
+    env = dj_env(
+        None,
+        MINDGYM_BACKEND="vllm",
+        MINDGYM_MODEL=qwen_folder,
+        VLLM_CPU_KVCACHE_SPACE="2",
+        VLLM_LOGGING_LEVEL="WARNING",
+        OPENAI_API_KEY="",
+    )
     env["PATH"] = f"{vllm_python.parent}:{env['PATH']}"
-    done = subprocess.run([str(vllm_python.parent / "dj-process"), "--config", str(recipe)], env=env,
-                          capture_output=True, text=True, timeout=1500)
+    done = subprocess.run(
+        [str(vllm_python.parent / "dj-process"), "--config", str(recipe)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-4000:]
 
@@ -51,9 +64,14 @@ def test_text_recipe_on_real_vllm_shares_one_engine_and_batches_each_op(vllm_pyt
     assert len(re.findall(r"mindgym engine: released vllm ", log)) == 1
 
     # every request went through a batched LLM.chat, structured steps with guided JSON
-    calls = [(int(n), how) for n, how in re.findall(r"vllm: one LLM\.chat over (\d+) conversations (with guided JSON|\(plain text\))", log)]
-    ops = {op: (int(rows), int(req)) for op, rows, req in re.findall(
-        r"(mindgym_\w+): (\d+) rows in, kept \d+[^\n]*?; (\d+) requests", log)}
+    calls = [
+        (int(n), how)
+        for n, how in re.findall(r"vllm: one LLM\.chat over (\d+) conversations (with guided JSON|\(plain text\))", log)
+    ]
+    ops = {
+        op: (int(rows), int(req))
+        for op, rows, req in re.findall(r"(mindgym_\w+): (\d+) rows in, kept \d+[^\n]*?; (\d+) requests", log)
+    }
     assert len(ops) == 5, log[-4000:]
     requests = sum(req for _, req in ops.values())
     assert sum(n for n, _ in calls) == requests and len(calls) < requests

@@ -35,7 +35,9 @@ def test_depth_breadth_thresholds_in_both_directions(api_env, script, tmp_path):
     def judge(body):
         word = next(w for w in scores if w in user_text(body))
         d, b = scores[word]
-        return json.dumps({"steps": [f"step {i}" for i in range(d)], "knowledge_areas": [f"area {i}" for i in range(b)]})
+        return json.dumps(
+            {"steps": [f"step {i}" for i in range(d)], "knowledge_areas": [f"area {i}" for i in range(b)]}
+        )
 
     script.overrides["judge"] = judge
     op = MindgymDepthBreadthFilter(
@@ -196,7 +198,7 @@ def test_calibration_probe_warns_only_when_the_judge_cannot_rank_the_anchors(api
     blind = MindgymDepthBreadthFilter(backend="api", model="fake", work_dir=str(tmp_path))
     stats = []
     lines = _warnings(lambda: stats.extend(run_filter(blind, dataset(["a question?"]))[0]))
-    assert len(lines) == 1 and "cannot tell shallow from deep" in lines[0] and "AUC 0.5" in lines[0]
+    assert len(lines) == 1 and "ranks shallow and deep anchor questions poorly" in lines[0] and "AUC 0.5 " in lines[0]
     calibration = json.loads(stats[0]["mindgym_judge_record"])["judge_calibration"]
     assert calibration == {"ok": False, "auc": 0.5, "shallow": [10, 10, 10], "deep": [10, 10, 10]}
 

@@ -41,7 +41,8 @@ def varied_script() -> MindGymScript:
 
     def judge(body):
         depth = 1 if question_number(body) == 0 else 4
-        return json.dumps({"steps": [f"step {i}" for i in range(depth)], "knowledge_areas": ["dates", "rules", "numbers"]})
+        steps = [f"step {i}" for i in range(depth)]
+        return json.dumps({"steps": steps, "knowledge_areas": ["dates", "rules", "numbers"]})
 
     def solve(body):
         q = user_text(body)
