@@ -1,0 +1,115 @@
+"""The main job, cold, on the embedded model, against what llama.cpp itself can do on this machine.
+
+Runs `dj-process --config recipes/mindgym_text.yaml` with an empty request cache (outputs in a temp dir)
+and prints: the wall time and the time per op (Data-Juicer's own per-op line), the tokens the model
+read and wrote, llama.cpp's raw prompt-evaluation and greedy decode rates measured in the same run on
+the same GGUF and threads, the single-stream floor (prompt tokens / prompt rate + completion tokens /
+decode rate) and wall / floor. Below 1 would need several rows decoded together.
+
+    python tests/benchmarks/bench_embedded.py [--rows 8] [--out DIR]
+
+`--out` keeps the export, the job folder and the log (`DIR/dj.log`), e.g. for `mindgym-report`."""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+_OP_DONE = re.compile(r"OP \[([\w.-]+)\] Done in ([\d.]+)s\. Left (\d+) samples\.")
+_SUMMARY = re.compile(
+    r"(mindgym_\w+): (\d+) rows in, kept (\d+)[^\n]*?; (\d+) requests[^\n]*?prompt (\d+) \+ completion (\d+)"
+)
+
+
+def raw_rates(threads: int) -> "tuple[float, float]":
+    """llama.cpp's own prompt and decode rates on the packaged GGUF (tokens/s), no grammar, greedy."""
+    from llama_cpp import Llama
+
+    sys.path.insert(0, ROOT)
+    from mindgym_ops.llm.packaged import gguf_path
+
+    llm = Llama(model_path=str(gguf_path("qwen2.5-0.5b")), n_ctx=4096, n_threads=threads, n_batch=512, verbose=False)
+    prompt = llm.tokenize(("The history of the river port and its grain exchange. " * 60).encode())[:768]
+    llm.eval(prompt[:32])  # warm-up
+    llm.reset()
+    t = time.perf_counter()
+    llm.eval(prompt)
+    prompt_rate = len(prompt) / (time.perf_counter() - t)
+    n, t = 0, time.perf_counter()
+    for tok in llm.generate(prompt, temp=0.0, reset=False):
+        n += 1
+        if n == 128:
+            break
+    decode_rate = n / (time.perf_counter() - t)
+    llm.close()
+    return prompt_rate, decode_rate
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=8)
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+    threads = os.cpu_count() or 2
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = os.path.abspath(a.out) if a.out else scratch
+        os.makedirs(tmp, exist_ok=True)
+        recipe = yaml.safe_load(open(os.path.join(ROOT, "recipes", "mindgym_text.yaml")))
+        recipe["generated_dataset_config"]["length"] = a.rows
+        recipe["export_path"] = os.path.join(tmp, "out", "result.jsonl")
+        for step in recipe["process"]:
+            for args in step.values():
+                if isinstance(args, dict) and "cache_dir" in args:
+                    args["cache_dir"] = os.path.join(tmp, "cache")
+        path = os.path.join(tmp, "recipe.yaml")
+        yaml.safe_dump(recipe, open(path, "w"))
+        env = {k: v for k, v in os.environ.items() if k not in ("MINDGYM_BACKEND", "MINDGYM_MODEL")}
+        exe = os.path.join(os.path.dirname(sys.executable), "dj-process")
+        t0 = time.time()
+        done = subprocess.run([exe, "--config", path], env=env, capture_output=True, text=True, cwd=tmp)
+        wall = time.time() - t0
+        log = done.stdout + done.stderr
+        with open(os.path.join(tmp, "dj.log"), "w") as f:
+            f.write(log)
+        if done.returncode != 0:
+            sys.exit(log[-3000:])
+        records = sum(1 for _ in open(recipe["export_path"]))
+    prompt_rate, decode_rate = raw_rates(threads)
+    ops = _SUMMARY.findall(log)
+    prompt = sum(int(o[4]) for o in ops)
+    completion = sum(int(o[5]) for o in ops)
+    floor = prompt / prompt_rate + completion / decode_rate
+    print(f"main job cold: {a.rows} rows -> {records} records, wall {wall:.0f} s ({wall / 60:.1f} min)")
+    for name, secs, left in _OP_DONE.findall(log):
+        print(f"  {name}: {float(secs):.0f} s, {left} rows left")
+    for name, rows_in, kept, requests, p, c in ops:
+        print(f"  {name}: {rows_in} in, {kept} kept, {requests} requests, {p} prompt + {c} completion tokens")
+    print(f"tokens: {prompt} prompt + {completion} completion")
+    print(
+        f"llama.cpp raw rates ({threads} threads): prompt {prompt_rate:.0f} tokens/s, decode {decode_rate:.1f} tokens/s"
+    )
+    print(
+        f"single-stream floor: {floor:.0f} s ({floor / 60:.1f} min); wall / floor = {wall / floor:.2f} (target <= 1.1)"
+    )
+    print(
+        json.dumps(
+            {
+                "wall_s": round(wall),
+                "records": records,
+                "floor_s": round(floor),
+                "wall_over_floor": round(wall / floor, 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
