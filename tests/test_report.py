@@ -270,6 +270,7 @@ def summed_counts(export: Path) -> Dict[str, Dict]:
         t["tokens"] += sum(d["usage"].values())
         for k in ("dropped", "flagged"):
             t.setdefault(k, Counter()).update(d[k])
+        t.setdefault("notes", {}).update(d.get("notes") or {})
     return out
 
 
@@ -317,7 +318,8 @@ def assert_page_shows_the_export(dom, export: Path, shot: Path) -> None:
         for r in rows
         if "mindgym_judge_record" in r["__dj__stats__"]
     ]
-    calibrations = [c for c in calibrations if c]
+    calibrations += [c.get("notes", {}).get("judge_calibration") for c in counts.values()]
+    calibrations = list({json.dumps(c, sort_keys=True): c for c in calibrations if c}.values())
     shown = [
         n.attrs["data-calibration"]
         for n in dom.find("section", id="scores").find_all("p")

@@ -31,6 +31,7 @@ class OpCounters:
         self.usage = Usage()
         self.requests = 0
         self.cache_hits = 0
+        self.notes: Dict = {}  # what an op learned about the run itself (the judge's calibration)
 
     def record(self, kept: bool, reason: Optional[str], flagged: bool = False) -> None:
         self.rows_in += 1
@@ -51,6 +52,7 @@ class OpCounters:
             "usage": self.usage.to_dict(),
             "requests": self.requests,
             "cache_hits": self.cache_hits,
+            "notes": self.notes,
         }
 
     def flush(self) -> None:
@@ -76,6 +78,7 @@ class OpCounters:
             "usage": Counter(),
             "requests": 0,
             "cache_hits": 0,
+            "notes": {},
         }
         for path in glob.glob(os.path.join(self.dir, f"{self.op_name}.{self.instance_id}.*.json")):
             with open(path) as f:
@@ -84,6 +87,7 @@ class OpCounters:
                 total[k] += d[k]
             for k in ("dropped", "flagged", "usage"):
                 total[k].update(d[k])
+            total["notes"].update(d.get("notes") or {})
         for k in ("dropped", "flagged", "usage"):
             total[k] = dict(total[k])
         return total

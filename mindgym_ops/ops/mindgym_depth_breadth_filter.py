@@ -113,6 +113,7 @@ class MindgymDepthBreadthFilter(JudgeFilter):
                 "shallow": shallow,
                 "deep": deep,
             }
+            self.counters.notes["judge_calibration"] = self._calibration  # in the counts even if no row survives
             if not self._calibration["ok"]:
                 logger.warning(
                     f"{self._name}: the judge ranks shallow and deep anchor questions poorly (AUC {value} < "

@@ -28,7 +28,7 @@ def build_report(export: str, work_dir: Optional[str] = None, out: Optional[str]
         "lang": (run.rows[0].get("language") if run.rows else None) or "en",
         "funnel": funnel(run),
         "coverage": coverage(run.rows, run.recipe),
-        "scores": scores(run.rows),
+        "scores": scores(run.rows, run.steps),
         "substance": substance(run),
         "cost": cost(run),
         "examples": examples(run.rows, n_examples),

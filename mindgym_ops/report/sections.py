@@ -115,9 +115,14 @@ def histogram(values: List[float], bins: Iterable[float], failed_label: str) -> 
     return out
 
 
-def judge_calibrations(rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """Every distinct `judge_calibration` record found in the judge records or the provenance of the rows."""
+def judge_calibrations(rows: List[Dict[str, Any]], steps: Iterable[Step] = ()) -> List[Dict[str, Any]]:
+    """Every distinct `judge_calibration` record: in the depth filter's counts (there even when no row
+    survives), the judge records or the provenance of the rows."""
     found: Dict[str, Dict[str, Any]] = {}
+    for step in steps:
+        cal = ((step.counts or {}).get("notes") or {}).get("judge_calibration")
+        if isinstance(cal, dict):
+            found.setdefault(json.dumps(cal, sort_keys=True), cal)
     for r in rows:
         blobs = [stats(r).get("mindgym_judge_record")] + list((r.get(META) or {}).values())
         for blob in blobs:
@@ -148,7 +153,7 @@ def solve_bins(rows: List[Dict[str, Any]]) -> List[float]:
     return [i / k for i in range(k + 1)] if k else []
 
 
-def scores(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
+def scores(rows: List[Dict[str, Any]], steps: Iterable[Step] = ()) -> Dict[str, Any]:
     def values(key: str) -> List[float]:
         return [float(stats(r)[key]) for r in rows if isinstance(stats(r).get(key), (int, float))]
 
@@ -162,7 +167,7 @@ def scores(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
                 histogram(values("mindgym_solve_rate"), solve_bins(rows), "undecided"),
             ),
         ],
-        "calibrations": judge_calibrations(rows),
+        "calibrations": judge_calibrations(rows, steps),
     }
 
 
@@ -191,6 +196,19 @@ def substance_limits(recipe: Dict[str, Any]) -> SubstanceThresholds:
     return SubstanceThresholds(
         float(value("max_seed_overlap")), int(value("min_seeds")), float(value("seed_use_overlap"))
     )
+
+
+# the substance checks counted under their own code: (label, metric key, code, what it means)
+SUBSTANCE_CHECKS = (
+    (
+        "Prompt parroting",
+        "copies_prompt",
+        "copies_prompt",
+        'questions that talk about the task ("the single-hop questions", "the document")',
+    ),
+    ("Single-seed questions", "single_seed", "single_seed", "questions drawing on fewer than two seeds"),
+    ("Stated answers", "stated_answers", "states_answer", "questions stating their own or a bridge answer"),
+)
 
 
 def substance(run: Run) -> Dict[str, Any]:
@@ -222,26 +240,15 @@ def substance(run: Run) -> Dict[str, Any]:
                 share(copies, n),
                 "multi-hop questions that repeat one of their seed questions (mindgym_ops.substance)",
             ),
-            (
-                "Prompt parroting",
-                "copies_prompt",
-                share(_reason_total(steps, lambda x: x.endswith("copies_prompt")), attempted),
-                share(export_codes["copies_prompt"], n),
-                'questions that talk about the task ("the single-hop questions", "the document")',
-            ),
-            (
-                "Single-seed questions",
-                "single_seed",
-                share(_reason_total(steps, lambda x: x.endswith("single_seed")), attempted),
-                share(export_codes["single_seed"], n),
-                "questions drawing on fewer than two seeds (mindgym_ops.substance)",
-            ),
-            (
-                "Stated answers",
-                "stated_answers",
-                share(_reason_total(steps, lambda x: x.endswith("states_answer")), attempted),
-                share(export_codes["states_answer"], n),
-                "questions stating their own or a bridge answer (mindgym_ops.substance)",
+            *(
+                (
+                    label,
+                    metric,
+                    share(_reason_total(steps, lambda x, c=code: x.endswith(c)), attempted),
+                    share(export_codes[code], n),
+                    note,
+                )
+                for label, metric, code, note in SUBSTANCE_CHECKS
             ),
             (
                 "Answer leaks",
