@@ -43,11 +43,9 @@ def raw_rates(threads: int) -> "tuple[float, float]":
     t = time.perf_counter()
     llm.eval(prompt)
     prompt_rate = len(prompt) / (time.perf_counter() - t)
-    n, t = 0, time.perf_counter()
-    for tok in llm.generate(prompt, temp=0.0, reset=False):
-        n += 1
-        if n == 128:
-            break
+    n, t = 128, time.perf_counter()
+    for _ in range(n):  # greedy decode, one token per step, after the evaluated prompt
+        llm.eval([llm.sample(temp=0.0)])
     decode_rate = n / (time.perf_counter() - t)
     llm.close()
     return prompt_rate, decode_rate
