@@ -66,7 +66,7 @@ def remove_user(key: str) -> None:
             release(key)
 
 
-def release(key: str) -> None:
+def release(key: str, log: bool = True) -> None:
     with _LOCK:
         st = _state()
         engine = st["engines"].pop(key, None)
@@ -81,7 +81,8 @@ def release(key: str) -> None:
             del engine
             gc.collect()
             _empty_device_cache()
-            logger.info(f"mindgym engine: released {what['backend']} {what['model']} (pid {os.getpid()})")
+            if log:
+                logger.info(f"mindgym engine: released {what['backend']} {what['model']} (pid {os.getpid()})")
 
 
 def loads(key: Optional[str] = None) -> int:
@@ -90,10 +91,14 @@ def loads(key: Optional[str] = None) -> int:
     return st["loads"][key] if key is not None else sum(st["loads"].values())
 
 
-def release_all() -> None:
+def release_all(log: bool = True) -> None:
     with _LOCK:
         for key in list(_state()["engines"]):
-            release(key)
+            release(key, log)
+
+
+def _release_at_exit() -> None:
+    release_all(log=False)  # the log's streams may already be closed
 
 
 def _empty_device_cache() -> None:
@@ -104,4 +109,4 @@ def _empty_device_cache() -> None:
         torch.cuda.empty_cache()
 
 
-atexit.register(release_all)
+atexit.register(_release_at_exit)

@@ -1,4 +1,6 @@
+import fcntl
 import json
+import os
 from typing import Dict, Optional
 
 from data_juicer.ops.base_op import OPERATORS
@@ -98,29 +100,39 @@ class MindgymDepthBreadthFilter(JudgeFilter):
         return results
 
     def calibration(self):
-        """Score the anchors once per process: {"ok", "auc", "shallow", "deep"} (depth + breadth each)."""
+        """Score the anchors once per run: {"ok", "auc", "shallow", "deep"} (depth + breadth each). Worker
+        processes share the result through the run's counts folder, so np workers send the anchors once."""
         if self._calibration is None and self.calibrate:
-            anchors = ANCHORS[self.language]
-            items = [(q, a, [], {}) for level in ("shallow", "deep") for q, a in anchors[level]]
-            res = self._judge(items, [f"anchor{i}" for i in range(len(items))])
-            scores = [r.parsed.depth + r.parsed.breadth if r.ok else None for r in res]
-            n = len(anchors["shallow"])
-            shallow, deep = [s for s in scores[:n] if s is not None], [s for s in scores[n:] if s is not None]
-            value = round(auc(shallow, deep), 3)
-            self._calibration = {
-                "ok": value >= self.calibration_min_auc,
-                "auc": value,
-                "shallow": shallow,
-                "deep": deep,
-            }
+            path = os.path.join(self.counters.dir, f"{self._name}.{self._instance_id}.calibration")
+            os.makedirs(self.counters.dir, exist_ok=True)
+            with open(path + ".lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker scores; the others wait, then read
+                if os.path.exists(path):
+                    with open(path) as f:
+                        self._calibration = json.load(f)
+                else:
+                    self._calibration = self._score_anchors()
+                    with open(path + ".tmp", "w") as f:
+                        json.dump(self._calibration, f)
+                    os.replace(path + ".tmp", path)
             self.counters.notes["judge_calibration"] = self._calibration  # in the counts even if no row survives
-            if not self._calibration["ok"]:
-                logger.warning(
-                    f"{self._name}: the judge ranks shallow and deep anchor questions poorly (AUC {value} < "
-                    f"{self.calibration_min_auc}; depth+breadth shallow {shallow}, deep {deep}): with this judge model "
-                    "the depth/breadth filter is close to blind; use a stronger judge or set min_depth/min_breadth to 1"
-                )
         return self._calibration
+
+    def _score_anchors(self):
+        anchors = ANCHORS[self.language]
+        items = [(q, a, [], {}) for level in ("shallow", "deep") for q, a in anchors[level]]
+        res = self._judge(items, [f"anchor{i}" for i in range(len(items))])
+        scores = [r.parsed.depth + r.parsed.breadth if r.ok else None for r in res]
+        n = len(anchors["shallow"])
+        shallow, deep = [s for s in scores[:n] if s is not None], [s for s in scores[n:] if s is not None]
+        value = round(auc(shallow, deep), 3)
+        if value < self.calibration_min_auc:
+            logger.warning(
+                f"{self._name}: the judge ranks shallow and deep anchor questions poorly (AUC {value} < "
+                f"{self.calibration_min_auc}; depth+breadth shallow {shallow}, deep {deep}): with this judge model "
+                "the depth/breadth filter is close to blind; use a stronger judge or set min_depth/min_breadth to 1"
+            )
+        return {"ok": value >= self.calibration_min_auc, "auc": value, "shallow": shallow, "deep": deep}
 
     def judge_batch(self, rows):
         calibration = self.calibration()
