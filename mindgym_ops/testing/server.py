@@ -160,6 +160,8 @@ class FakeOpenAIServer:
             if self.latency:
                 await asyncio.sleep(self.latency)
             while not self._admit():
+                if request.transport is None or request.transport.is_closing():
+                    raise ConnectionResetError("the client went away while its request was held")  # not completed
                 await asyncio.sleep(0.05)
             rf = body.get("response_format") or {}
             if self.reject_json_schema and rf.get("type") == "json_schema":
@@ -177,6 +179,8 @@ class FakeOpenAIServer:
             if fault == "drop":
                 request.transport.close()
                 raise ConnectionResetError("injected drop")
+            if request.transport is None or request.transport.is_closing():
+                raise ConnectionResetError("the client went away before its reply")  # nothing was completed
             # a real server samples: identical prompts on different rows get different replies
             text = self.responder({**body, "_request_id": request.headers.get("X-MindGYM-Request", "")})
             finish = "stop"
@@ -326,7 +330,8 @@ def request_kind(body: Dict) -> str:
     """Which MindGYM step a request is, from the JSON keys its prompt asks for."""
     if "dimension_scores" in prompt_text(body):
         return "dj_analysis"  # Data-Juicer's own llm_*_filter prompts (benchmark baseline)
-    text = user_text(body)
+    # every user turn: a retry ends with the fed-back reason, the task stays in the first turn
+    text = prompt_text({"messages": [m for m in body.get("messages", []) if m.get("role") == "user"]})
     if "background document" in text or "背景文档" in text:
         return "background"
     for marker, kind in (

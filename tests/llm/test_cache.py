@@ -74,6 +74,7 @@ def test_kill_midway_then_rerun_sends_no_completed_request_twice(tmp_path):
         time.sleep(1.0)  # the client has stored every answer it received; the rest are held
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        time.sleep(0.5)  # the server sees the dead client's connections close: its held requests end unanswered
         assert srv.stats.completed == 10
         assert not (tmp_path / "out" / "result.jsonl").exists()
         srv.hold_after = None

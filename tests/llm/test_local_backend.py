@@ -6,7 +6,7 @@ from mindgym_ops.schemas import DepthBreadth
 
 def test_smollm2_through_llama_cpp_returns_schema_valid_json(tmp_path, monkeypatch):
     monkeypatch.setenv("MINDGYM_CACHE", str(tmp_path))
-    llm = LLM(backend="local", model="smollm2", sampling_params={"temperature": 0.0, "max_tokens": 120, "seed": 0})
+    llm = LLM(backend="local", model="smollm2", sampling_params={"temperature": 0.0, "max_tokens": 400, "seed": 0})
     convs = [
         [
             {
