@@ -9,8 +9,10 @@ import os
 import re
 from typing import List, Optional, Sequence, Tuple
 
+from .text import CJK_CHAR
+
 PAIR_METHODS = ("auto", "embedding", "lexical")
-_WORD = re.compile(r"[A-Za-z][A-Za-z\-']{2,}|[\u4e00-\u9fff]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z\-']{2,}|" + CJK_CHAR)
 _STOP = frozenset(
     "the and for with that this from were was are has have had which who what when where how "
     "into their its than then them they there these those been being also only each such".split()

@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+from .text import CJK
+
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 _PROMPT_TALK = re.compile(
@@ -48,8 +49,8 @@ def normalise(text: str) -> str:
 def content_terms(text: str) -> Set[str]:
     """Content words (English: minus stop words and 1-letter tokens) plus CJK character bigrams."""
     norm = normalise(text)
-    terms = {w for w in _CJK.sub(" ", norm).split() if len(w) > 1 and w not in STOPWORDS}
-    cjk = "".join(_CJK.findall(norm))
+    terms = {w for w in CJK.sub(" ", norm).split() if len(w) > 1 and w not in STOPWORDS}
+    cjk = "".join(CJK.findall(norm))
     terms.update(cjk[i : i + 2] for i in range(len(cjk) - 1))
     return terms
 
@@ -59,7 +60,7 @@ def contains(haystack: str, needle: str) -> bool:
     n, h = normalise(needle), normalise(haystack)
     if not n:
         return False
-    if _CJK.search(n):
+    if CJK.search(n):
         return n.replace(" ", "") in h.replace(" ", "")
     return f" {n} " in f" {h} "
 
@@ -69,7 +70,7 @@ def opens_a_clause(question: str, seed_question: str) -> bool:
     seed = normalise(seed_question)
     if not seed:
         return False
-    if _CJK.search(seed):
+    if CJK.search(seed):
         seed = seed.replace(" ", "")
         return any(normalise(c).replace(" ", "").startswith(seed) for c in _CLAUSE.split(question))
     return any(f"{normalise(c)} ".startswith(f"{seed} ") for c in _CLAUSE.split(question))
@@ -88,7 +89,7 @@ def distinctive(answer: str) -> bool:
     n = normalise(answer)
     if not n or n in TRIVIAL_ANSWERS:
         return False
-    if _CJK.search(n):
+    if CJK.search(n):
         return len(n.replace(" ", "")) >= 2
     return any(c.isdigit() for c in n) or (len(n) >= 4 and bool(content_terms(n)))
 

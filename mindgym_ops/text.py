@@ -4,14 +4,16 @@ import re
 import zlib
 from typing import Tuple
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# a CJK ideograph (unified, extension A, compatibility): the one definition every text check uses
+CJK_CHAR = r"[\u3400-\u9fff\uf900-\ufaff]"
+CJK = re.compile(CJK_CHAR)
 _WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 
 def approx_tokens(text: str) -> int:
     """A tokenizer-free estimate: one token per CJK character, ~0.75 word per token otherwise."""
-    cjk = len(_CJK.findall(text))
-    words = len(_WORD.findall(_CJK.sub(" ", text)))
+    cjk = len(CJK.findall(text))
+    words = len(_WORD.findall(CJK.sub(" ", text)))
     return cjk + int(words * 1.3)
 
 

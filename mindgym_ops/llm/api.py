@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 from loguru import logger
 
 from .base import Backend, Conversation, OnReply
-from .images import image_data_uri
+from .images import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS, openai_messages
 from .types import ErrorKind, LLMError, RawReply, Usage
 
 STRUCTURED_MODES = ("json_schema", "json_object", "text")
@@ -61,6 +61,7 @@ def _reply_from_json(resp: Any) -> RawReply:
 
 class APIBackend(Backend):
     name = "api"
+    _handles = ("_client",)
 
     def __init__(self, model: str, model_params: Dict[str, Any]):
         super().__init__(model, model_params)
@@ -73,14 +74,12 @@ class APIBackend(Backend):
         self.max_retries = int(p.get("max_retries", 6))
         self.backoff_base = float(p.get("backoff_base", 0.5))
         self.backoff_max = float(p.get("backoff_max", 30.0))
-        self.max_image_pixels = int(p.get("max_image_pixels", 1024 * 1024))
-        self.max_image_bytes = int(p.get("max_image_bytes", 20 * 1024 * 1024))
+        self.max_image_pixels = int(p.get("max_image_pixels", DEFAULT_MAX_PIXELS))
+        self.max_image_bytes = int(p.get("max_image_bytes", DEFAULT_MAX_FILE_BYTES))
         mode = p.get("structured_output", "json_schema")
         if mode not in STRUCTURED_MODES:
             raise ValueError(f"model_params.structured_output must be one of {list(STRUCTURED_MODES)}, got {mode!r}")
         self._initial_mode = mode
-        self.transport_retries = 0  # counted for the reliability report
-        self._client = None
 
     def _mode_state(self) -> Dict[str, Any]:
         """The structured-output mode learned for this server and model in this process."""
@@ -95,31 +94,9 @@ class APIBackend(Backend):
     def structured_mode(self) -> str:
         return self._mode_state()["mode"]
 
-    def _ensure_client(self):
+    def _open(self) -> None:
         api_key = self.model_params.get("api_key") or os.environ.get("OPENAI_API_KEY") or "EMPTY"
         self._client = _shared_client(self.base_url, api_key, self.timeout)
-        return self._client
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_client"] = None
-        return state
-
-    def _to_openai_messages(self, conversation: Conversation) -> List[Dict[str, Any]]:
-        out = []
-        for m in conversation:
-            c = m.get("content")
-            if isinstance(c, list):
-                parts = []
-                for part in c:
-                    if part.get("type") == "image":
-                        url = image_data_uri(part["image"], self.max_image_pixels, self.max_image_bytes)
-                        parts.append({"type": "image_url", "image_url": {"url": url}})
-                    else:
-                        parts.append({"type": "text", "text": part.get("text", "")})
-                c = parts
-            out.append({"role": m["role"], "content": c})
-        return out
 
     def _response_format(self, schema: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
         if schema is None or self.structured_mode == "text":
@@ -195,7 +172,6 @@ class APIBackend(Backend):
                 last, delay = f"{type(e).__name__}: {str(e)[:120]}", self._backoff(attempt)
             attempt += 1
             if attempt <= self.max_retries:
-                self.transport_retries += 1
                 await asyncio.sleep(delay)
         return RawReply(error=LLMError(ErrorKind.TRANSPORT, f"gave up after {self.max_retries + 1} tries: {last}"))
 
@@ -205,7 +181,7 @@ class APIBackend(Backend):
         async def guarded(i: int, conv: Conversation) -> RawReply:
             async with sem:
                 try:
-                    messages = self._to_openai_messages(conv)
+                    messages = openai_messages(conv, self.max_image_pixels, self.max_image_bytes)
                 except LLMError as e:
                     reply = RawReply(error=e)
                 else:
@@ -221,7 +197,7 @@ class APIBackend(Backend):
     ) -> List[RawReply]:
         if not conversations:
             return []
-        self._ensure_client()
+        self._ensure()
         return list(_run_coroutine(self._run(conversations, sampling, schema, on_reply, request_ids)))
 
 

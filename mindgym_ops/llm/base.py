@@ -6,13 +6,13 @@ image parts into what its runtime wants (data URIs, PIL images, processor inputs
 
 from typing import Any, Callable, Dict, List, Optional
 
+from . import engines
+from .process_local import ProcessLocal
 from .types import RawReply
 
 Message = Dict[str, Any]
 Conversation = List[Message]
 OnReply = Callable[[int, RawReply], None]
-
-SAMPLING_KEYS = ("temperature", "top_p", "top_k", "max_tokens", "seed", "repetition_penalty", "stop")
 
 
 def has_images(conversation: Conversation) -> bool:
@@ -42,16 +42,19 @@ def flatten_text(conversation: Conversation) -> Conversation:
     return out
 
 
-class Backend:
+class Backend(ProcessLocal):
     """A runtime that turns a batch of conversations into raw replies.
 
-    Transport-level retries live here (per backend); parse retries live in `LLM`."""
+    Transport-level retries live here (per backend); parse retries live in `LLM`. A backend with an
+    in-process engine gets it from the registry (engines.py) as `self._engine` after `self._ensure()`."""
 
     name = "base"
+    _handles = ("_engine",)
 
     def __init__(self, model: str, model_params: Dict[str, Any]):
         self.model = model
         self.model_params = dict(model_params)
+        self._reset()
 
     def generate(
         self,
@@ -71,10 +74,20 @@ class Backend:
 
     @property
     def engine_key(self) -> Optional[str]:
-        from .engines import engine_key
-
         params = self.engine_params()
-        return None if params is None else engine_key(self.name, self.model, params)
+        return None if params is None else engines.engine_key(self.name, self.model, params)
+
+    def _load(self) -> Any:
+        """Build the engine; the registry calls it once per process for every backend with this key."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _unload(engine: Any) -> None:
+        """Free what the engine holds outside Python's memory before the registry drops it."""
+
+    def _open(self) -> None:
+        self._engine = engines.get(self.engine_key, self._load, self._unload)
 
     def close(self) -> None:
-        """Release what the runtime holds outside the engine registry (connections)."""
+        """Forget this process's handles; the engine itself belongs to the registry."""
+        self._reset()

@@ -8,8 +8,9 @@ import hashlib
 import json
 import os
 import sqlite3
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
+from .process_local import ProcessLocal
 from .types import RawReply
 
 CACHE_FILE = "mindgym_requests.sqlite"
@@ -20,25 +21,27 @@ def request_key(payload: Dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-class RequestCache:
+class RequestCache(ProcessLocal):
+    """One sqlite connection per process: a connection inherited through fork must not be reused."""
+
+    _handles = ("_conn",)
+
     def __init__(self, cache_dir: str):
         os.makedirs(cache_dir, exist_ok=True)
         self.path = os.path.join(cache_dir, CACHE_FILE)
-        self._conn: Optional[sqlite3.Connection] = None
-        self._pid: Optional[int] = None
-        self.hits = 0
-        self.misses = 0
+        self._reset()
+
+    def _open(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # OFF still survives a killed process (each commit is in the OS's hands at once); only a power
+        # loss can drop the last replies. It halves the cost of a write, paid once per request.
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self._conn = conn
 
     def _db(self) -> sqlite3.Connection:
-        # one connection per process: a connection inherited through fork must not be reused
-        if self._conn is None or self._pid != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            # OFF still survives a killed process (each commit is in the OS's hands at once); only a power
-            # loss can drop the last replies. It halves the cost of a write, paid once per request.
-            conn.execute("PRAGMA synchronous=OFF")
-            conn.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            self._conn, self._pid = conn, os.getpid()
+        self._ensure()
         return self._conn
 
     def get_many(self, keys: List[str]) -> Dict[str, RawReply]:
@@ -50,8 +53,6 @@ class RequestCache:
             marks = ",".join("?" * len(chunk))
             for key, value in db.execute(f"SELECT key, value FROM replies WHERE key IN ({marks})", chunk):
                 found[key] = RawReply.from_json(json.loads(value))
-        self.hits += len(found)
-        self.misses += len(set(keys)) - len(found)
         return found
 
     def put(self, key: str, reply: RawReply) -> None:
@@ -59,8 +60,3 @@ class RequestCache:
             return  # only completed requests are worth keeping
         value = json.dumps(reply.to_json(), ensure_ascii=False)
         self._db().execute("INSERT OR REPLACE INTO replies (key, value) VALUES (?, ?)", (key, value))
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_conn"], state["_pid"] = None, None
-        return state

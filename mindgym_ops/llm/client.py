@@ -204,8 +204,3 @@ class LLM:
         if self._engine_key is not None and getattr(self, "_closed_pid", None) != os.getpid():
             self._closed_pid = os.getpid()
             engines.remove_user(self._engine_key)
-
-
-def failure(kind: ErrorKind, message: str) -> ChatResult:
-    """A result for a row that never reached the model (bad input)."""
-    return ChatResult(error=LLMError(kind, message))

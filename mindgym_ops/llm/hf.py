@@ -5,7 +5,6 @@ config) go through their processor, so image rows reach the vision tower."""
 
 from typing import Any, Dict, List, Optional
 
-from . import engines
 from .base import Backend, OnReply, flatten_text, has_images, image_paths
 from .images import open_image
 from .types import ErrorKind, LLMError, RawReply, Usage
@@ -15,17 +14,12 @@ _VL_TYPES = ("qwen2_vl", "qwen2_5_vl")
 
 class HFBackend(Backend):
     name = "hf"
+    _handles = ("_engine", "_model", "_tok", "_processor", "device")
 
     def __init__(self, model: str, model_params: Dict[str, Any]):
         super().__init__(model, model_params)
         self.batch_size = int(self.model_params.get("batch_size", 8))
-        self._model = self._tok = self._processor = None
         self.is_vl = False
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_model"] = state["_tok"] = state["_processor"] = None
-        return state
 
     def engine_params(self) -> Dict[str, Any]:
         return {k: self.model_params.get(k) for k in ("device", "dtype")}
@@ -55,8 +49,9 @@ class HFBackend(Backend):
         model.to(device).eval()
         return {"model": model, "tok": tok, "processor": processor, "is_vl": is_vl, "device": device}
 
-    def _ensure(self):
-        e = engines.get(self.engine_key, self._load)
+    def _open(self) -> None:
+        super()._open()
+        e = self._engine
         self._model, self._tok, self._processor = e["model"], e["tok"], e["processor"]
         self.is_vl, self.device = e["is_vl"], e["device"]
 
@@ -153,6 +148,3 @@ class HFBackend(Backend):
 
             return getattr(transformers.AutoConfig.from_pretrained(self.model), "model_type", "") in _VL_TYPES
         return self.is_vl
-
-    def close(self) -> None:
-        self._model = self._tok = self._processor = None  # the engine itself belongs to the registry

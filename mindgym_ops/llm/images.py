@@ -3,8 +3,9 @@
 import base64
 import io
 import os
-from typing import Optional
+from typing import Any, Dict, List, Optional
 
+from .base import Conversation
 from .types import ErrorKind, LLMError
 
 DEFAULT_MAX_PIXELS = 1024 * 1024
@@ -41,3 +42,26 @@ def image_data_uri(
     buf = io.BytesIO()
     im.save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def openai_messages(
+    conversation: Conversation,
+    max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> List[Dict[str, Any]]:
+    """The conversation in OpenAI's chat format: each image part becomes an `image_url` part holding a
+    data URI. An unusable image raises LLMError(IMAGE)."""
+    out = []
+    for m in conversation:
+        c = m.get("content")
+        if isinstance(c, list):
+            c = [
+                (
+                    {"type": "image_url", "image_url": {"url": image_data_uri(p["image"], max_pixels, max_file_bytes)}}
+                    if p.get("type") == "image"
+                    else {"type": "text", "text": p.get("text", "")}
+                )
+                for p in c
+            ]
+        out.append({"role": m["role"], "content": c})
+    return out

@@ -7,7 +7,6 @@ price of plain sampling; `model_params.grammar_sampling: first` restores llama-c
 import os
 from typing import Any, Dict, List, Optional
 
-from . import engines
 from .base import Backend, OnReply, flatten_text, has_images
 from .types import ErrorKind, LLMError, RawReply, Usage
 
@@ -43,13 +42,15 @@ class LocalBackend(Backend):
         cls = fast_grammar_llama_class() if params.pop("grammar_sampling") == "last" else Llama
         return cls(model_path=str(gguf_path(self.model)), verbose=False, **params)
 
-    def _ensure(self):
-        return engines.get(self.engine_key, self._load, lambda llm: llm.close())
+    @staticmethod
+    def _unload(llm) -> None:
+        llm.close()
 
     def generate(
         self, conversations, sampling, schema, on_reply: Optional[OnReply] = None, request_ids=None
     ) -> List[RawReply]:
-        llm = self._ensure() if conversations else None
+        if conversations:
+            self._ensure()
         kwargs = {
             "temperature": sampling.get("temperature", 0.7),
             "top_p": sampling.get("top_p", 0.95),
@@ -73,7 +74,7 @@ class LocalBackend(Backend):
                 )
             else:
                 try:
-                    r = llm.create_chat_completion(messages=flatten_text(conv), **kwargs)
+                    r = self._engine.create_chat_completion(messages=flatten_text(conv), **kwargs)
                     choice = r["choices"][0]
                     u = r.get("usage") or {}
                     text = choice["message"].get("content")

@@ -6,6 +6,7 @@ from typing import Any, Optional, Tuple, Type, Union
 
 from pydantic import BaseModel, ValidationError
 
+from ..text import CJK
 from .types import ErrorKind, LLMError
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
@@ -47,14 +48,13 @@ class TextSchema:
         if finish_reason == "length":
             end = max(text.rfind(c) for c in ".!?。！？")
             text = text[: end + 1] if end > 0 else text
-        words = len(text.split()) + len(_CJK.findall(text)) // 2
+        words = len(text.split()) + len(CJK.findall(text)) // 2
         if words < self.min_words:
             kind = ErrorKind.TRUNCATED if finish_reason == "length" else ErrorKind.VALIDATION
             raise LLMError(kind, f"reply has {words} words, fewer than {self.min_words}")
         return text
 
 
-_CJK = re.compile("[\u4e00-\u9fff]")
 _LABEL = re.compile(r"^(\*\*)?(background( document)?|document|背景文档)(\*\*)?\s*[:：]\s*", re.IGNORECASE)
 
 

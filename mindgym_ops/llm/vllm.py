@@ -8,17 +8,9 @@ from typing import Any, Dict, List, Optional
 
 from loguru import logger
 
-from . import engines
 from .base import Backend, OnReply
-from .images import image_data_uri
+from .images import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS, openai_messages
 from .types import LLMError, RawReply, Usage
-
-
-def _shutdown(engine) -> None:
-    """Stop the engine's worker process (vLLM V1) so its memory is free before the object goes."""
-    core = getattr(getattr(engine, "llm_engine", None), "engine_core", None)
-    if core is not None and hasattr(core, "shutdown"):
-        core.shutdown()
 
 
 def _structured(schema: Dict[str, Any]) -> Dict[str, Any]:
@@ -38,8 +30,8 @@ class VLLMBackend(Backend):
 
     def __init__(self, model: str, model_params: Dict[str, Any]):
         super().__init__(model, model_params)
-        self.max_image_pixels = int(self.model_params.pop("max_image_pixels", 1024 * 1024))
-        self.max_image_bytes = int(self.model_params.pop("max_image_bytes", 20 * 1024 * 1024))
+        self.max_image_pixels = int(self.model_params.pop("max_image_pixels", DEFAULT_MAX_PIXELS))
+        self.max_image_bytes = int(self.model_params.pop("max_image_bytes", DEFAULT_MAX_FILE_BYTES))
 
     def engine_params(self) -> Dict[str, Any]:
         return dict(self.model_params)
@@ -55,41 +47,24 @@ class VLLMBackend(Backend):
             params.setdefault("enforce_eager", True)
         return vllm.LLM(model=self.model, **params)
 
-    def _ensure(self):
-        return engines.get(self.engine_key, self._load, _shutdown)
-
-    def _messages(self, conv):
-        out = []
-        for m in conv:
-            c = m.get("content")
-            if isinstance(c, list):
-                c = [
-                    (
-                        {
-                            "type": "image_url",
-                            "image_url": {
-                                "url": image_data_uri(p["image"], self.max_image_pixels, self.max_image_bytes)
-                            },
-                        }
-                        if p.get("type") == "image"
-                        else {"type": "text", "text": p.get("text", "")}
-                    )
-                    for p in c
-                ]
-            out.append({"role": m["role"], "content": c})
-        return out
+    @staticmethod
+    def _unload(engine) -> None:
+        """Stop the engine's worker process (vLLM V1) so its memory is free before the object goes."""
+        core = getattr(getattr(engine, "llm_engine", None), "engine_core", None)
+        if core is not None and hasattr(core, "shutdown"):
+            core.shutdown()
 
     def generate(
         self, conversations, sampling, schema, on_reply: Optional[OnReply] = None, request_ids=None
     ) -> List[RawReply]:
-        engine = self._ensure()
+        self._ensure()
         from vllm import SamplingParams
 
         replies: List[Optional[RawReply]] = [None] * len(conversations)
         idx, batch = [], []
         for i, conv in enumerate(conversations):
             try:
-                batch.append(self._messages(conv))
+                batch.append(openai_messages(conv, self.max_image_pixels, self.max_image_bytes))
                 idx.append(i)
             except LLMError as e:
                 replies[i] = RawReply(error=e)
@@ -105,7 +80,7 @@ class VLLMBackend(Backend):
                 f"vllm: one LLM.chat over {len(batch)} conversations"
                 + (" with guided JSON" if schema is not None else " (plain text)")
             )
-            outs = engine.chat(batch, SamplingParams(**kw), use_tqdm=False)
+            outs = self._engine.chat(batch, SamplingParams(**kw), use_tqdm=False)
             for i, o in zip(idx, outs):
                 c = o.outputs[0]
                 usage = Usage(len(o.prompt_token_ids or []), len(c.token_ids or []))

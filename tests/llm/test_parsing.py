@@ -1,6 +1,6 @@
 import pytest
 
-from mindgym_ops.llm import ErrorKind, extract_json, parse_reply
+from mindgym_ops.llm import ErrorKind, LLMError, extract_json, parse_reply
 from mindgym_ops.schemas import TEXT_PRINCIPLES, DepthBreadth, MultiHop, seed_set_schema
 
 GOOD = '{"steps": ["s1", "s2", "s3", "s4"], "knowledge_areas": ["a1", "a2"]}'
@@ -22,29 +22,49 @@ def test_tolerant_extraction_finds_the_object(text):
     assert (parsed.depth, parsed.breadth) == (4, 2)
 
 
+def assert_error(err, kind: ErrorKind, fragment: str) -> None:
+    assert isinstance(err, LLMError), err
+    assert err.kind == kind, err
+    assert fragment in err.message, err.message
+
+
 @pytest.mark.parametrize(
-    "text,finish,kind",
+    "text,finish,kind,fragment",
     [
-        ("", "stop", ErrorKind.EMPTY),
-        (None, "stop", ErrorKind.EMPTY),
-        ("I cannot rate this.", "stop", ErrorKind.PARSE),
-        ('{"steps": ["s1", "s2"], "knowledge_a', "length", ErrorKind.TRUNCATED),
-        ('{"steps": "many", "knowledge_areas": ["a"]}', "stop", ErrorKind.VALIDATION),
-        ('{"steps": [], "knowledge_areas": ["a"]}', "stop", ErrorKind.VALIDATION),
-        ('{"steps": ["  "], "knowledge_areas": ["a"]}', "stop", ErrorKind.VALIDATION),
-        ('{"steps": ["s1"]}', "stop", ErrorKind.VALIDATION),
-        ("[1, 2, 3]", "stop", ErrorKind.PARSE),
+        ("", "stop", ErrorKind.EMPTY, "empty reply"),
+        (None, "stop", ErrorKind.EMPTY, "empty reply"),
+        ("I cannot rate this.", "stop", ErrorKind.PARSE, "no JSON object in reply: 'I cannot rate this.'"),
+        ('{"steps": ["s1", "s2"], "knowledge_a', "length", ErrorKind.TRUNCATED, "reply cut at max_tokens (no JSON"),
+        (
+            '{"steps": "many", "knowledge_areas": ["a"]}',
+            "stop",
+            ErrorKind.VALIDATION,
+            "steps: Input should be a valid list",
+        ),
+        ('{"steps": [], "knowledge_areas": ["a"]}', "stop", ErrorKind.VALIDATION, "steps: List should have at least 1"),
+        ('{"steps": ["  "], "knowledge_areas": ["a"]}', "stop", ErrorKind.VALIDATION, "steps: Value error, list every"),
+        ('{"steps": ["s1"]}', "stop", ErrorKind.VALIDATION, "knowledge_areas: Field required"),
+        ("[1, 2, 3]", "stop", ErrorKind.PARSE, "no JSON object in reply: '[1, 2, 3]'"),
     ],
 )
-def test_bad_replies_become_typed_errors(text, finish, kind):
+def test_bad_replies_become_typed_errors(text, finish, kind, fragment):
     parsed, err = parse_reply(text, DepthBreadth, finish)
     assert parsed is None
-    assert err.kind == kind
+    assert_error(err, kind, fragment)
 
 
-def test_extract_json_rejects_prose():
-    with pytest.raises(Exception):
-        extract_json("no braces here")
+@pytest.mark.parametrize(
+    "text,kind,fragment",
+    [
+        ("no braces here", ErrorKind.PARSE, "no JSON object in reply: 'no braces here'"),
+        ("  \n", ErrorKind.EMPTY, "empty reply"),
+        ('["a list", "not an object"]', ErrorKind.PARSE, "no JSON object in reply"),
+    ],
+)
+def test_extract_json_rejects_replies_without_an_object(text, kind, fragment):
+    with pytest.raises(LLMError) as caught:
+        extract_json(text)
+    assert_error(caught.value, kind, fragment)
 
 
 def test_seed_schema_enforces_allowed_principles():
@@ -55,9 +75,9 @@ def test_seed_schema_enforces_allowed_principles():
     )
     assert parse_reply(ok, schema)[1] is None
     bad = ok.replace("Comparison", "Causal Inference")
-    assert parse_reply(bad, schema)[1].kind == ErrorKind.VALIDATION
+    assert_error(parse_reply(bad, schema)[1], ErrorKind.VALIDATION, "relationship_category: Input should be 'Bridging'")
     one = '{"relationship_category": "Temporal", "sub_questions": [{"question": "When was it?", "answer": "1900"}]}'
-    assert parse_reply(one, schema)[1].kind == ErrorKind.VALIDATION
+    assert_error(parse_reply(one, schema)[1], ErrorKind.VALIDATION, "sub_questions: List should have at least 2 items")
     assert schema.model_json_schema()["properties"]["relationship_category"]["enum"] == list(TEXT_PRINCIPLES)
 
 
@@ -70,7 +90,7 @@ def test_multihop_thinking_must_not_state_the_answer():
     }
     import json
 
-    assert parse_reply(json.dumps(leak), MultiHop)[1].kind == ErrorKind.VALIDATION
+    assert_error(parse_reply(json.dumps(leak), MultiHop)[1], ErrorKind.VALIDATION, "thinking states the final answer")
     trailing = dict(leak, thinking="Find who measured, relate the days, apply the rule.\nFinal answer: Thursday")
     parsed, err = parse_reply(json.dumps(trailing), MultiHop)
     assert err is None
@@ -103,4 +123,4 @@ def test_multihop_question_must_not_carry_its_answer():
     parsed, err = parse_reply(json.dumps(reply), MultiHop)
     assert err is None and parsed.multihop_question == "Which river delta has the highest pollution level?"
     reply["multihop_question"] = "Given The Delta of the North, with the highest measured pollution, which is worst?"
-    assert parse_reply(json.dumps(reply), MultiHop)[1].kind == ErrorKind.VALIDATION
+    assert_error(parse_reply(json.dumps(reply), MultiHop)[1], ErrorKind.VALIDATION, "gives its own answer away")
