@@ -7,8 +7,9 @@ for var in ("MINDGYM_BACKEND", "MINDGYM_MODEL", "OPENAI_BASE_URL"):
     os.environ.pop(var, None)
 
 from helpers import SECRET  # noqa: E402
+from mindgym_script import MindGymScript  # noqa: E402
 
-from mindgym_ops.testing.server import FakeOpenAIServer, MindGymScript  # noqa: E402
+from mindgym_ops.testing.server import FakeOpenAIServer  # noqa: E402
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from helpers import api_run_env, read_jsonl, recipe_copy
+from mindgym_script import request_kind, user_text
 
 from mindgym_ops.formatters import MindgymScratchFormatter
-from mindgym_ops.testing.server import request_kind, user_text
 
 
 def test_default_executor_rows_are_numbered_and_typed():

@@ -1,1 +1,1 @@
-"""Test helpers shipped with the pack (loopback server)."""
+"""Test helpers shipped with the pack: a generic loopback OpenAI-compatible server with fault injection."""

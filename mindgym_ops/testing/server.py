@@ -1,15 +1,17 @@
 """A loopback OpenAI-compatible server for tests and benchmarks: scripted replies, request
-counters, fixed latency and fault injection. It only ever binds 127.0.0.1.
+counters, fixed latency and fault injection. It only ever binds 127.0.0.1 and knows nothing of
+any prompt: what it answers is up to `responder`.
 
-    with FakeOpenAIServer(latency=0.2) as srv:
+    with FakeOpenAIServer(my_responder, latency=0.2) as srv:
         os.environ["OPENAI_BASE_URL"] = srv.base_url
         ...
         srv.stats.completed  # requests answered 200 with a usable body
 
-Replies come from `responder(body) -> str` (default: `MindGymScript`, which recognises each
-MindGYM prompt and answers with valid JSON). Faults are drawn per request from `faults`
-({kind: probability}) with a seeded RNG."""
+Replies come from `responder(body) -> str`, called with the request's JSON body plus `_request_id`
+(the client's X-MindGYM-Request header, "" when absent); the default answers "ok" to everything.
+Faults are drawn per request from `faults` ({kind: probability}) with a seeded RNG."""
 
+import argparse
 import asyncio
 import json
 import random
@@ -80,15 +82,22 @@ def count_text_tokens(text: str) -> int:
     return len(tok.encode(text, add_special_tokens=False).ids) if tok is not None else len(text.split())
 
 
+def message_text(message: Dict[str, Any]) -> str:
+    """A chat message's text: a plain string, or its text parts joined (image parts left out)."""
+    c = message.get("content")
+    if isinstance(c, list):
+        c = " ".join(p.get("text", "") for p in c if p.get("type") == "text")
+    return str(c or "")
+
+
 def count_tokens(messages) -> int:
     """Prompt tokens as a Qwen chat template would make them (3 framing tokens per message + 3)."""
-    n = 3
-    for m in messages:
-        c = m.get("content")
-        if isinstance(c, list):
-            c = " ".join(p.get("text", "") for p in c if p.get("type") == "text")
-        n += 3 + count_text_tokens(str(c or ""))
-    return n
+    return 3 + sum(3 + count_text_tokens(message_text(m)) for m in messages)
+
+
+def reply_ok(body: Dict[str, Any]) -> str:
+    """The default responder: "ok" to every request."""
+    return "ok"
 
 
 class FakeOpenAIServer:
@@ -103,7 +112,7 @@ class FakeOpenAIServer:
         keep_bodies: bool = True,
         reject_json_schema: bool = False,
     ):
-        self.responder = responder or MindGymScript()
+        self.responder = responder or reply_ok
         self.latency = latency
         self.faults = dict(faults or {})
         unknown = set(self.faults) - set(FAULT_KINDS)
@@ -301,218 +310,31 @@ def _loads(text: str) -> Dict[str, Any]:
         return {"value": text}
 
 
-def _word(n: int) -> str:
-    """A distinct letters-only name per number (dedup that ignores digits still sees them apart)."""
-    letters = ""
-    n += 26 * 27
-    while n:
-        n, r = divmod(n, 26)
-        letters += "abcdefghijklmnopqrstuvwxyz"[r]
-    return letters.capitalize()
-
-
-def prompt_text(body: Dict) -> str:
-    parts = []
-    for m in body.get("messages", []):
-        c = m.get("content")
-        if isinstance(c, list):
-            c = " ".join(p.get("text", "") for p in c if p.get("type") == "text")
-        parts.append(str(c or ""))
-    return "\n".join(parts)
-
-
-def user_text(body: Dict) -> str:
-    msgs = [m for m in body.get("messages", []) if m.get("role") == "user"]
-    return prompt_text({"messages": msgs[-1:]})
-
-
-def request_kind(body: Dict) -> str:
-    """Which MindGYM step a request is, from the JSON keys its prompt asks for."""
-    if "dimension_scores" in prompt_text(body):
-        return "dj_analysis"  # Data-Juicer's own llm_*_filter prompts (benchmark baseline)
-    # every user turn: a retry ends with the fed-back reason, the task stays in the first turn
-    text = prompt_text({"messages": [m for m in body.get("messages", []) if m.get("role") == "user"]})
-    if "background document" in text or "背景文档" in text:
-        return "background"
-    for marker, kind in (
-        ('"sub_questions"', "seed_qa"),
-        ('"multihop_question"', "multihop"),
-        ('"knowledge_areas"', "judge"),
-        ('"depth"', "judge"),
-        ('"verdicts"', "agree"),
-        ('"winner"', "pairwise"),
-        ('{"answer"', "solve"),
-    ):
-        if marker in text:
-            return kind
-    return "other"
-
-
-class MindGymScript:
-    """Deterministic, valid replies for every MindGYM prompt; tests override single kinds with
-    `script.overrides[kind] = fn(body) -> str`."""
-
-    def __init__(self, depth: int = 4, breadth: int = 3, solve_every: int = 1):
-        self.depth, self.breadth = depth, breadth
-        self.solve_every = solve_every  # the solver is right on every n-th attempt at a question
-        self._attempts: Counter = Counter()
-        self.overrides: Dict[str, Callable[[Dict], str]] = {}
-        self.seen: Counter = Counter()
-
-    def __call__(self, body: Dict) -> str:
-        kind = request_kind(body)
-        self.seen[kind] += 1
-        if kind in self.overrides:
-            return self.overrides[kind](body)
-        return getattr(self, f"_{kind}", self._other)(body)
-
-    @staticmethod
-    def _h(body: Dict) -> int:
-        import zlib
-
-        seed = json.dumps([body.get("messages"), body.get("_request_id", "")], sort_keys=True)
-        return zlib.crc32(seed.encode()) % 1_000_003
-
-    def _background(self, body):
-        text = user_text(body)
-        area = (
-            text.split("\u201c")[1].split("\u201d")[0]
-            if "\u201c" in text
-            else (text.split('"')[1] if '"' in text else "general")
-        )
-        n = self._h(body)
-        doc = (
-            f"In the year {1800 + n % 200}, the town of Vell{n % 97} kept records on {area}. "
-            f"Engineer Mara Quist measured {n % 50 + 10} units on Monday and twice that on Friday. "
-            "Her colleague Tomas Reyd arrived two years later and compared both figures with the "
-            "archive, which listed a rule: every doubling must be reported to the council within "
-            "three days. The council met only on Thursdays, so reports reached it late. "
-        ) * 2
-        return doc.strip()
-
-    @staticmethod
-    def _snippet(text: str) -> str:
-        """What identifies the source row: its original question (image rows) or document start."""
-        lines = text.splitlines()
-        for i, line in enumerate(lines):
-            if line.startswith(("Question: ", "问题：")):
-                return line.split(" ", 1)[-1].split("：", 1)[-1][:40]
-            if line.strip() in ("<document>",) and i + 1 < len(lines):
-                return lines[i + 1][:40]
-        return ""
-
-    def _seed_qa(self, body):
-        text = user_text(body)
-        about = self._snippet(text)
-        allowed = [
-            line.split(":")[0].split("\uff1a")[0].strip("- ").strip()
-            for line in text.splitlines()
-            if line.startswith("- ")
-        ]
-        allowed = [a for a in allowed if a] or ["Bridging"]
-        principle = allowed[self._h(body) % len(allowed)]
-        return json.dumps(
-            {
-                "relationship_category": principle,
-                "sub_questions": [
-                    {"question": f"Who measured the units on Monday [{about}]?", "answer": "Mara Quist"},
-                    {
-                        "question": "How many units were measured on Friday relative to Monday?",
-                        "answer": "twice as many",
-                    },
-                    {"question": "On which day did the council meet?", "answer": "Thursday"},
-                ],
-            }
-        )
-
-    def _multihop(self, body):
-        n = self._h(body)
-        text = user_text(body)
-        about = text.split("[", 1)[1].split("]", 1)[0] if "[" in text and "]" in text else ""
-        return json.dumps(
-            {
-                "thinking": "First identify who measured on Monday, then relate Friday's figure to Monday's, "
-                "then apply the reporting rule to the council's meeting day.",
-                "multihop_question": f"[{about}] The person who measured on Monday in {_word(n)} doubled the "
-                "figure by Friday; "
-                "given the three-day reporting rule and Thursday meetings, when does the council "
-                "first hear of it?",
-                "multihop_answer": "The following Thursday, because the report is due within three days of Friday "
-                "and the council meets only on Thursdays.",
-            }
-        )
-
-    def _judge(self, body):
-        return json.dumps(
-            {
-                "steps": [f"step {i + 1}" for i in range(self.depth)],
-                "knowledge_areas": ["dates", "quantities", "rules", "people", "places"][: self.breadth],
-            }
-        )
-
-    def _solve(self, body):
-        q = user_text(body)
-        self._attempts[q] += 1
-        right = self._attempts[q] % self.solve_every == 0
-        return json.dumps({"answer": "The following Thursday" if right else "Monday"})
-
-    def _agree(self, body):
-        lines = [ln for ln in user_text(body).splitlines() if ln[:1].isdigit()]
-        return json.dumps({"verdicts": ["Thursday" in ln for ln in lines] or [True]})
-
-    def _dj_analysis(self, body):
-        dims = (
-            "linguistic_complexity",
-            "conceptual_depth",
-            "prior_knowledge",
-            "step_complexity",
-            "ambiguity",
-            "clarity",
-            "relevance",
-            "usefulness",
-            "fluency",
-            "accuracy",
-            "grammar",
-            "informativeness",
-            "coherence",
-        )
-        return json.dumps({"dimension_scores": {d: 3 for d in dims}, "tags": {}, "flags": [], "rationale": "scripted"})
-
-    def _pairwise(self, body):
-        return json.dumps({"winner": "A", "reason": "more steps"})
-
-    def _other(self, body):
-        return "ok"
-
-
-def main(argv=None) -> None:
-    """`python -m mindgym_ops.testing.server --latency 0.2`: serve in its own process (benchmarks
-    measure the client, not a server sharing its interpreter). Prints the base URL, then serves
-    until killed; counters at GET <base_url>/_stats."""
-    import argparse
-
-    ap = argparse.ArgumentParser()
+def arg_parser() -> argparse.ArgumentParser:
+    """The command line of a served process; a script that serves its own responder adds its options."""
+    ap = argparse.ArgumentParser(description="a loopback OpenAI-compatible server with fault injection")
     ap.add_argument("--latency", type=float, default=0.0)
-    ap.add_argument("--depth", type=int, default=4)
-    ap.add_argument("--breadth", type=int, default=3)
-    ap.add_argument("--solve-every", type=int, default=1, help="the solver is right on every n-th attempt")
-    ap.add_argument("--fault", action="append", default=[], help="kind=probability")
+    ap.add_argument("--fault", action="append", default=[], help="kind=probability, kinds: " + ", ".join(FAULT_KINDS))
     ap.add_argument("--seed", type=int, default=0)
-    a = ap.parse_args(argv)
-    faults = {k: float(v) for k, v in (f.split("=") for f in a.fault)}
-    srv = FakeOpenAIServer(
-        MindGymScript(a.depth, a.breadth, a.solve_every),
-        latency=a.latency,
-        faults=faults,
-        seed=a.seed,
-        keep_bodies=False,
-    ).start()
+    return ap
+
+
+def serve(responder: Optional[Callable[[Dict], str]], args: argparse.Namespace) -> None:
+    """Serve in this process until killed: print the base URL first, counters at GET <base_url>/_stats."""
+    faults = {k: float(v) for k, v in (f.split("=") for f in args.fault)}
+    srv = FakeOpenAIServer(responder, latency=args.latency, faults=faults, seed=args.seed, keep_bodies=False).start()
     print(srv.base_url, flush=True)
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         srv.stop()
+
+
+def main(argv=None) -> None:
+    """`python -m mindgym_ops.testing.server --latency 0.2`: serve in its own process (benchmarks
+    measure the client, not a server sharing its interpreter), answering "ok" to everything."""
+    serve(None, arg_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ from pathlib import Path
 import yaml
 from eval_data import gsm8k_local
 from helpers import ROOT
+from mindgym_script import user_text
 
-from mindgym_ops.testing.server import FakeOpenAIServer, user_text
+from mindgym_ops.testing.server import FakeOpenAIServer
 
 EVAL = str(Path(sys.executable).parent / "mindgym-eval")
 

@@ -1,9 +1,9 @@
 import json
 
+from mindgym_script import user_text
 from mindgym_train.winrate import win_rate
 
 from mindgym_ops.llm import LLM
-from mindgym_ops.testing.server import user_text
 
 
 def test_win_rate_counts_wins_ties_losses_with_order_swaps(api_env, script):

@@ -3,10 +3,11 @@ import logging
 
 import pytest
 from helpers import SECRET
+from mindgym_script import MindGymScript
 
 from mindgym_ops.llm import LLM, ErrorKind
 from mindgym_ops.schemas import DepthBreadth
-from mindgym_ops.testing.server import FakeOpenAIServer, MindGymScript
+from mindgym_ops.testing.server import FakeOpenAIServer
 
 JUDGE = [{"role": "user", "content": 'Rate it. Reply with JSON only: {"depth": <1-5>, ...}'}]
 
@@ -16,7 +17,7 @@ def llm_for(srv, **params):
 
 
 def test_concurrency_cap_is_respected_and_reached():
-    with FakeOpenAIServer(latency=0.1) as srv:
+    with FakeOpenAIServer(MindGymScript(), latency=0.1) as srv:
         res = llm_for(srv, max_concurrency=8).chat_batch([JUDGE] * 40, schema=DepthBreadth, keys=list("x" * 40))
         assert all(r.ok for r in res)
         assert srv.stats.max_in_flight == 8
@@ -24,7 +25,7 @@ def test_concurrency_cap_is_respected_and_reached():
 
 
 def test_429_with_retry_after_then_success():
-    with FakeOpenAIServer(faults={"429": 1.0}, retry_after=0.2) as srv:
+    with FakeOpenAIServer(MindGymScript(), faults={"429": 1.0}, retry_after=0.2) as srv:
         llm = llm_for(srv, max_retries=2)
         res = llm.chat_batch([JUDGE], schema=DepthBreadth)[0]
         assert not res.ok and res.error.kind == ErrorKind.TRANSPORT
@@ -36,7 +37,7 @@ def test_429_with_retry_after_then_success():
 def test_retry_after_is_honoured():
     import time
 
-    with FakeOpenAIServer(faults={"429": 1.0}, retry_after=0.5) as srv:
+    with FakeOpenAIServer(MindGymScript(), faults={"429": 1.0}, retry_after=0.5) as srv:
         t = time.time()
         llm_for(srv, max_retries=1).chat_batch([JUDGE], schema=DepthBreadth)
         assert time.time() - t >= 0.5
@@ -44,24 +45,24 @@ def test_retry_after_is_honoured():
 
 @pytest.mark.parametrize("fault", ["500", "503", "drop", "malformed_json"])
 def test_transient_faults_are_retried_and_bounded(fault):
-    with FakeOpenAIServer(faults={fault: 1.0}) as srv:
+    with FakeOpenAIServer(MindGymScript(), faults={fault: 1.0}) as srv:
         res = llm_for(srv, max_retries=3).chat_batch([JUDGE], schema=DepthBreadth)[0]
         assert res.error.kind == ErrorKind.TRANSPORT
         assert srv.stats.requests == 4
 
 
 def test_hung_request_times_out():
-    with FakeOpenAIServer(faults={"hang": 1.0}, hang_seconds=5) as srv:
+    with FakeOpenAIServer(MindGymScript(), faults={"hang": 1.0}, hang_seconds=5) as srv:
         res = llm_for(srv, max_retries=0, timeout=0.5).chat_batch([JUDGE], schema=DepthBreadth)[0]
         assert res.error.kind == ErrorKind.TRANSPORT
         assert "Timeout" in res.error.message
 
 
 def test_empty_choices_and_truncation_are_parse_retried():
-    with FakeOpenAIServer(faults={"empty_choices": 1.0}) as srv:
+    with FakeOpenAIServer(MindGymScript(), faults={"empty_choices": 1.0}) as srv:
         res = llm_for(srv).chat_batch([JUDGE], schema=DepthBreadth, try_num=3)[0]
         assert res.error.kind == ErrorKind.EMPTY and res.attempts == 3 and srv.stats.requests == 3
-    with FakeOpenAIServer(faults={"truncate": 1.0}) as srv:
+    with FakeOpenAIServer(MindGymScript(), faults={"truncate": 1.0}) as srv:
         res = llm_for(srv).chat_batch([JUDGE], schema=DepthBreadth, try_num=2)[0]
         assert res.error.kind == ErrorKind.TRUNCATED and res.attempts == 2
 
@@ -84,7 +85,7 @@ def test_parse_retries_stop_at_first_valid_reply():
 
 
 def test_structured_output_falls_back_from_json_schema():
-    with FakeOpenAIServer(reject_json_schema=True) as srv:
+    with FakeOpenAIServer(MindGymScript(), reject_json_schema=True) as srv:
         llm = llm_for(srv)
         assert llm.chat_batch([JUDGE], schema=DepthBreadth)[0].ok
         assert llm.backend.structured_mode == "json_object"
@@ -95,7 +96,7 @@ def test_structured_output_falls_back_from_json_schema():
 def test_a_refused_structured_mode_is_learned_once_per_process():
     """llama.cpp's server refuses json_schema with HTTP 500: one probe pays for it, not every request in
     flight, and a second LLM (another op) on the same server starts from what the first learned."""
-    with FakeOpenAIServer(reject_json_schema=True, latency=0.05) as srv:
+    with FakeOpenAIServer(MindGymScript(), reject_json_schema=True, latency=0.05) as srv:
         first, second = llm_for(srv, max_concurrency=8), llm_for(srv, max_concurrency=8)
         for llm, tag in ((first, "a"), (second, "b")):
             keys = [f"{tag}{i}" for i in range(16)]
@@ -137,7 +138,7 @@ def test_api_key_never_reaches_logs(server, monkeypatch, caplog):
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     try:
         with caplog.at_level(logging.DEBUG):
-            with FakeOpenAIServer(reject_json_schema=True, faults={"500": 0.5}) as srv:
+            with FakeOpenAIServer(MindGymScript(), reject_json_schema=True, faults={"500": 0.5}) as srv:
                 llm = llm_for(srv)
                 llm.chat_batch([JUDGE] * 4, schema=DepthBreadth, keys=["a", "b", "c", "d"])
                 assert SECRET not in json.dumps(llm.describe())

@@ -5,6 +5,7 @@ import sys
 import time
 
 from helpers import dj_env, read_jsonl, write_recipe
+from mindgym_script import MindGymScript
 
 from mindgym_ops.llm import LLM
 from mindgym_ops.schemas import DepthBreadth
@@ -42,7 +43,7 @@ def test_cache_never_stores_the_api_key(server, tmp_path, monkeypatch):
 
 
 def test_kill_midway_then_rerun_sends_no_completed_request_twice(tmp_path):
-    with FakeOpenAIServer(latency=0.05) as srv:
+    with FakeOpenAIServer(MindGymScript(), latency=0.05) as srv:
         recipe = write_recipe(
             tmp_path,
             {

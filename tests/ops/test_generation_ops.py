@@ -4,11 +4,11 @@ import json
 
 import pytest
 from data_juicer.utils.constant import Fields
+from mindgym_script import user_text
 
 from mindgym_ops.ops.mindgym_background_mapper import MindgymBackgroundMapper
 from mindgym_ops.ops.mindgym_multihop_qa_mapper import MindgymMultihopQaMapper
 from mindgym_ops.ops.mindgym_seed_qa_mapper import MindgymSeedQaMapper
-from mindgym_ops.testing.server import user_text
 
 SEEDS = [
     {"question": "Who measured on Monday?", "answer": "Mara Quist"},

@@ -10,11 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 from helpers import ROOT, api_run_env, read_jsonl, recipe_copy, run_dj
+from mindgym_script import prompt_text
 from PIL import Image
 
 from mindgym_ops.anchors import ANCHORS
 from mindgym_ops.scienceqa import convert
-from mindgym_ops.testing.server import prompt_text
 
 ANCHOR_QUESTIONS = [q for lang in ANCHORS.values() for level in lang.values() for q, _ in level]
 

@@ -10,8 +10,9 @@ from collections import Counter
 
 import yaml
 from helpers import SECRET, api_run_env, read_jsonl, recipe_copy, run_dj
+from mindgym_script import MindGymScript, user_text
 
-from mindgym_ops.testing.server import FakeOpenAIServer, MindGymScript, user_text
+from mindgym_ops.testing.server import FakeOpenAIServer
 
 ROWS = 16
 CONTENT = (

@@ -16,9 +16,10 @@ sys.path.insert(0, str(HERE.parent))
 
 from data_juicer.utils.constant import Fields  # noqa: E402
 from helpers import dj_env, run_dj, write_recipe  # noqa: E402
+from mindgym_script import MindGymScript, user_text  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from mindgym_ops.testing.server import FakeOpenAIServer, user_text  # noqa: E402
+from mindgym_ops.testing.server import FakeOpenAIServer  # noqa: E402
 
 
 def _error(fn) -> str:
@@ -207,7 +208,7 @@ CASES: List[Tuple[str, str, Callable]] = [
 
 
 def run_case(runner, tmp: Path) -> str:
-    with FakeOpenAIServer() as srv:
+    with FakeOpenAIServer(MindGymScript()) as srv:
         return runner(srv, tmp)
 
 

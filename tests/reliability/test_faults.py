@@ -1,12 +1,13 @@
 """The full text recipe under a 30% mix of server faults: nothing lost, nothing silent, retries bounded."""
 
-import glob
-import json
+from pathlib import Path
 
 import yaml
 from helpers import api_run_env, read_jsonl, recipe_copy, run_dj
+from mindgym_script import MindGymScript
 
-from mindgym_ops.testing.server import FakeOpenAIServer, MindGymScript
+from mindgym_ops.ops.counters import COUNTS_DIR, OpCounters
+from mindgym_ops.testing.server import FakeOpenAIServer
 
 FAULTS = {
     "429": 0.03,
@@ -42,17 +43,10 @@ def fault_recipe(tmp_path):
 
 
 def op_totals(work_root):
-    totals = {}
-    for path in glob.glob(f"{work_root}/**/mindgym_counts/*.json", recursive=True):
-        d = json.load(open(path))
-        t = totals.setdefault(d["op"], {"rows_in": 0, "kept": 0, "dropped": {}, "flagged": {}})
-        t["rows_in"] += d["rows_in"]
-        t["kept"] += d["kept"]
-        for k, v in d["dropped"].items():
-            t["dropped"][k] = t["dropped"].get(k, 0) + v
-        for k, v in d["flagged"].items():
-            t["flagged"][k] = t["flagged"].get(k, 0) + v
-    return totals
+    """Each MindGYM op's counts over all its worker processes, as the op itself sums them (`OpCounters`)."""
+    (counts,) = Path(work_root).rglob(COUNTS_DIR)  # one run, one job folder
+    ops = {path.name.split(".")[0] for path in counts.glob("*.json")}
+    return {op: OpCounters(op, "*", str(counts.parent)).totals() for op in ops}
 
 
 def test_thirty_percent_faults_every_row_accounted_for(tmp_path):
