@@ -10,7 +10,7 @@ from typing import List, Optional, Union
 
 from data_juicer.format.formatter import FORMATTERS, BaseFormatter
 
-from .ops.base import ROW_ID, numbered_row_id, ray_running
+from .ops.rows import ROW_ID, numbered_row_id, ray_running
 
 EXECUTORS = ("auto", "default", "ray")
 _DIGITS = re.compile(r"\s*[0-9]+\s*")

@@ -1,65 +1,24 @@
-"""What every MindGYM LLM op shares: model-layer setup, templates, row ids, failure bookkeeping.
+"""The one contract every MindGYM LLM op follows.
 
-Ops are thin: they build conversations, call `self.llm.chat_batch` once per step for the whole
-batch, and either write the fields (`apply`) or record a counted failure. Nothing here branches on backend."""
+An op declares its model requests per row (`Request`: a conversation, a reply schema, the templates it
+renders). The base sends them (`ask`: one `chat_batch` per schema and sampling), counts requests and
+tokens, writes provenance and applies the failure policy, `on_failure: drop | flag`, the same for mappers
+(`GenerationMapper`) and filters (`JudgeFilter`). Nothing here branches on backend."""
 
-import copy
-import hashlib
 import json
 import os
-import sys
 import uuid
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Type
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from data_juicer.ops.base_op import Mapper
-from data_juicer.utils.constant import Fields
 from loguru import logger
-from pydantic import BaseModel
 
 from ..llm import LLM, ChatResult, ErrorKind, LLMError
 from ..llm.base import Conversation
 from ..prompts import Template, load_templates
 from ..schemas import LANGUAGES, ON_FAILURE, check_choice
 from .counters import OpCounters, pipeline_tokens, summary_line
-
-ROW_ID = "mindgym_row_id"
-FAILURE_KEY = "mindgym_failure"  # meta key: "" on good rows, "<op>:<reason>" on flagged rows
-
-
-def columns_to_rows(samples: Dict[str, List[Any]]) -> List[Dict[str, Any]]:
-    keys = list(samples.keys())
-    n = len(samples[keys[0]]) if keys else 0
-    return [{k: samples[k][i] for k in keys} for i in range(n)]
-
-
-def rows_to_columns(rows: List[Dict[str, Any]], keys: Iterable[str]) -> Dict[str, List[Any]]:
-    return {k: [r.get(k) for r in rows] for k in keys}
-
-
-def numbered_row_id(index: int) -> str:
-    """The id of the index-th input row; `row_number` reads the index back (round-robin areas)."""
-    return f"r{index}"
-
-
-def row_number(rid: str) -> Optional[int]:
-    """The index in a `numbered_row_id`, or None for any other id (a content hash)."""
-    return int(rid[1:]) if rid.startswith("r") and rid[1:].isdigit() else None
-
-
-def row_nonce(row: Dict[str, Any], position: int) -> str:
-    """A stable id for a row: its `mindgym_row_id`, else a content hash plus its batch position."""
-    rid = row.get(ROW_ID)
-    if rid:
-        return str(rid)
-    blob = json.dumps({k: v for k, v in row.items() if not k.startswith("__dj__")}, sort_keys=True, default=str)
-    return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:12] + f"-{position}"
-
-
-def ray_running() -> bool:
-    """Whether this process is part of a Ray cluster (a Ray worker, or the Ray executor's driver)."""
-    ray = sys.modules.get("ray")
-    return bool(ray is not None and ray.is_initialized())
-
+from .rows import ray_running
 
 # rows per batch when the recipe does not set batch_size: one for llama.cpp, which decodes one row at a
 # time anyway, so Data-Juicer's progress bar (and its time-left estimate) moves after every row; large
@@ -67,8 +26,27 @@ def ray_running() -> bool:
 DEFAULT_BATCH_SIZE = {"local": 1, "hf": 16, "api": 256, "vllm": 1024}
 
 
+@dataclass
+class Request:
+    """One model request an op makes for a row: `n` identical conversations (k solver attempts) answered
+    under `schema`; `tag` tells a row's requests of different steps apart in the request cache."""
+
+    conversation: Conversation
+    schema: Any
+    templates: Sequence[str] = ()
+    sampling: Optional[Dict[str, Any]] = None
+    n: int = 1
+    tag: str = ""
+
+
 class LLMOpMixin:
     """Mixed into a Data-Juicer Mapper or Filter. Call `init_llm` from `__init__`."""
+
+    use_thinking: bool = False  # send the thinking protocol as the system prompt
+    image_root: Optional[str] = None  # image paths must lie inside it (None: the working directory)
+    allow_external_images: bool = False
+    _in_run: bool = False
+    _protocol_text: str = ""
 
     def __init__(self, *args, **kwargs):
         self._recipe_batch_size = kwargs.get("batch_size")
@@ -77,31 +55,33 @@ class LLMOpMixin:
 
     def init_llm(
         self,
+        params: Dict[str, Any],
         *,
-        backend: Optional[str],
-        model: Optional[str],
-        model_params: Optional[Dict],
-        sampling_params: Optional[Dict],
-        try_num: int,
-        cache_dir: Optional[str],
-        language: str,
         on_failure: str,
-        prompt_templates: Optional[Dict[str, str]],
         templates: Dict[str, Iterable[str]],
+        thinking_protocol: bool = False,
+        sampling_defaults: Optional[Dict[str, Any]] = None,
     ) -> None:
+        """Set up the model layer from the op's own `__init__` arguments (`locals()`): every LLM op declares
+        `backend`, `model`, `model_params`, `sampling_params`, `try_num`, `cache_dir`, `language` and
+        `prompt_templates` explicitly, as Data-Juicer's preflight needs, and they all mean the same here."""
+        language = params["language"]
         check_choice("language", language, LANGUAGES)
         check_choice("on_failure", on_failure, ON_FAILURE)
-        self.language = language
-        self.on_failure = on_failure
+        self.language, self.on_failure = language, on_failure
         self.llm = LLM(
-            backend=backend,
-            model=model,
-            model_params=model_params,
-            sampling_params=sampling_params,
-            cache_dir=cache_dir,
-            try_num=try_num,
+            backend=params["backend"],
+            model=params["model"],
+            model_params=params["model_params"],
+            sampling_params={**(sampling_defaults or {}), **(params["sampling_params"] or {})},
+            cache_dir=params["cache_dir"],
+            try_num=params["try_num"],
         )
+        prompt_templates = params["prompt_templates"]
         self.templates: Dict[str, Template] = load_templates(language, templates, prompt_templates)
+        self.use_thinking = thinking_protocol
+        if thinking_protocol:  # no variables: rendered once per op
+            self._protocol_text = self.templates["thinking_protocol"].render()
         if self._recipe_batch_size is None:
             self.batch_size = DEFAULT_BATCH_SIZE[self.llm.backend_name]
         if self.llm.backend_name in ("vllm", "hf") and self._recipe_num_proc is None:
@@ -109,74 +89,115 @@ class LLMOpMixin:
             # asks for more (on Ray: `num_proc` actors, each with `num_gpus`)
             self.num_proc = 1
         self._instance_id = uuid.uuid4().hex[:8]
-        self.counters = OpCounters(self._name, self._instance_id, getattr(self, "work_dir", None))
+        self.counters = OpCounters(self._name, self._instance_id, self.work_dir)
+
+    # running --------------------------------------------------------------------------------
 
     def runtime_np(self):
         """Inside this op's own run, one process means this process: `datasets` runs `map(num_proc=1)` in a
         fresh one-worker pool, so every op would load its own copy of the model; `None` keeps the batches
         here, beside the engine the other ops already loaded."""
         n = super().runtime_np()
-        return None if n == 1 and getattr(self, "_in_run", False) else n
+        return None if n == 1 and self._in_run else n
 
-    def run_here(self, run, *args, **kwargs):
+    def run(self, dataset, **kwargs):
         self._in_run = True
         try:
-            return run(*args, **kwargs)
+            out = super().run(dataset, **kwargs)
         finally:
             self._in_run = False
-
-    def checked_images(self, row: Dict[str, Any]) -> List[str]:
-        """The row's image paths, refusing any outside `image_root` (default: the working directory)
-        unless `allow_external_images`; problems are typed IMAGE errors (a counted per-row reason)."""
-        paths = row.get(self.image_key) or []
-        root = os.path.realpath(getattr(self, "image_root", None) or os.getcwd())
-        for p in paths:
-            if not isinstance(p, str) or not p:
-                raise LLMError(ErrorKind.IMAGE, f"image path must be a non-empty string, got {p!r}")
-            real = os.path.realpath(p)
-            if not getattr(self, "allow_external_images", False) and os.path.commonpath([real, root]) != root:
-                raise LLMError(ErrorKind.IMAGE, f"image outside image_root {root}: {p}")
-        return list(paths)
-
-    # provenance ---------------------------------------------------------------------------
-
-    def provenance(
-        self,
-        template_names: Iterable[str],
-        result_usage: Dict[str, int],
-        row_id: str,
-        attempts: int,
-        extra: Optional[Dict] = None,
-    ) -> str:
-        record = {
-            **self.llm.describe(),
-            "templates": [self.templates[n].provenance() for n in template_names],
-            "row_id": row_id,
-            "usage": result_usage,
-            "attempts": attempts,
-            "language": self.language,
-        }
-        record.update(extra or {})
-        return json.dumps(record, ensure_ascii=False)
-
-    # bookkeeping --------------------------------------------------------------------------
-
-    def account(self, results: Iterable[ChatResult]) -> None:
-        for r in results:
-            self.counters.usage.add(r.usage)
-            self.counters.requests += r.sent
-            self.counters.cache_hits += r.attempts - r.sent
-
-    def end_batch(self) -> None:
-        self.counters.flush()
-        if ray_running():  # Data-Juicer's Ray executor never calls run(): report the running totals here
-            logger.info(summary_line(self.counters.totals()) + " (so far, Ray)")
+        self.finish()
+        return out
 
     def finish(self) -> Dict:
         """The op's run has ended: log its counts and let go of its engine (the last op out releases it)."""
         totals = self.log_summary()
         self.llm.close()
         return totals
+
+    # conversations --------------------------------------------------------------------------
+
+    def system_messages(self) -> Conversation:
+        return [{"role": "system", "content": self._protocol_text}] if self.use_thinking else []
+
+    def user(self, text: str, images: Sequence[str] = ()) -> Conversation:
+        """One user turn: the images first, then the text."""
+        if not images:
+            return [{"role": "user", "content": text}]
+        return [
+            {
+                "role": "user",
+                "content": [{"type": "image", "image": p} for p in images] + [{"type": "text", "text": text}],
+            }
+        ]
+
+    def checked_images(self, row: Dict[str, Any]) -> List[str]:
+        """The row's image paths, refusing any outside `image_root` (default: the working directory)
+        unless `allow_external_images`; problems are typed IMAGE errors (a counted per-row reason)."""
+        paths = row.get(self.image_key) or []
+        root = os.path.realpath(self.image_root or os.getcwd())
+        for p in paths:
+            if not isinstance(p, str) or not p:
+                raise LLMError(ErrorKind.IMAGE, f"image path must be a non-empty string, got {p!r}")
+            real = os.path.realpath(p)
+            if not self.allow_external_images and os.path.commonpath([real, root]) != root:
+                raise LLMError(ErrorKind.IMAGE, f"image outside image_root {root}: {p}")
+        return list(paths)
+
+    # the model calls --------------------------------------------------------------------------
+
+    def ask(
+        self,
+        requests: Sequence[Tuple[str, Request]],
+        check: Optional[Callable[[int, Any], Optional[Tuple[str, str]]]] = None,
+        feedback: Optional[Callable[[str], str]] = None,
+    ) -> List[List[ChatResult]]:
+        """Send (row id, request) pairs, one batched call per schema and sampling; returns each request's
+        `n` results. `check(index into requests, parsed)` refuses a reply on substance (see `chat_batch`)."""
+        groups: Dict[Any, List[Tuple[int, int]]] = {}
+        for index, (_, req) in enumerate(requests):
+            group = groups.setdefault((req.schema, json.dumps(req.sampling, sort_keys=True)), [])
+            group.extend((index, j) for j in range(req.n))
+        out: List[List[ChatResult]] = [[] for _ in requests]
+        for (schema, _), items in groups.items():
+            results = self.llm.chat_batch(
+                [requests[i][1].conversation for i, _ in items],
+                sampling=requests[items[0][0]][1].sampling,
+                schema=schema,
+                keys=[requests[i][0] + requests[i][1].tag + (str(j) if requests[i][1].n > 1 else "") for i, j in items],
+                check=None if check is None else (lambda k, parsed, _items=items: check(_items[k][0], parsed)),
+                feedback=feedback,
+            )
+            for r in results:
+                self.counters.usage.add(r.usage)
+                self.counters.requests += r.sent
+                self.counters.cache_hits += r.attempts - r.sent
+            for (i, _), res in zip(items, results):
+                out[i].append(res)
+        return out
+
+    def provenance(self, req: Request, res: ChatResult, rid: str, extra: Optional[Dict] = None) -> str:
+        record = {
+            **self.llm.describe(),
+            "templates": [self.templates[n].provenance() for n in req.templates],
+            "row_id": rid,
+            "usage": res.usage.to_dict(),
+            "attempts": res.attempts,
+            "language": self.language,
+            **(extra or {}),
+        }
+        return json.dumps(record, ensure_ascii=False)
+
+    @staticmethod
+    def reason_of(result: ChatResult, step: str) -> str:
+        return f"{step}_{result.error.reason if result.error is not None else 'unknown'}"
+
+    # bookkeeping ------------------------------------------------------------------------------
+
+    def end_batch(self) -> None:
+        self.counters.flush()
+        if ray_running():  # Data-Juicer's Ray executor never calls run(): report the running totals here
+            logger.info(summary_line(self.counters.totals()) + " (so far, Ray)")
 
     def log_summary(self) -> Dict:
         totals = self.counters.totals()
@@ -188,116 +209,3 @@ class LLMOpMixin:
                 f"{spent / totals['kept']:.0f} tokens per accepted record"
             )
         return totals
-
-    @staticmethod
-    def reason_of(result: ChatResult, step: str) -> str:
-        return f"{step}_{result.error.reason if result.error is not None else 'unknown'}"
-
-
-class GenerationMapper(LLMOpMixin, Mapper):
-    """A batched mapper that asks the model one structured question per row (or per unit of rows).
-
-    Subclasses set `step`, `meta_key` and `output_defaults` (every field they write, with the
-    stable-typed value a flagged row carries) and implement `prepare` and `apply`. Rows flagged by
-    an earlier op pass through untouched. One `chat_batch` call per schema per batch."""
-
-    _batched_op = True
-    _accelerator = "cpu"
-    step = "generation"
-    meta_key = "mindgym_generation"
-    output_defaults: Dict[str, Any] = {}
-
-    def prepare(self, row: Dict[str, Any]) -> Optional[Tuple[Conversation, Type[BaseModel], List[str]]]:
-        """Return (conversation, schema, template names), or None when the row needs no model call.
-        Raise LLMError(INPUT) for a row that cannot be used."""
-        raise NotImplementedError
-
-    def apply(self, row: Dict[str, Any], parsed: BaseModel) -> None:
-        raise NotImplementedError
-
-    def check_reply(self, row: Dict[str, Any], parsed: BaseModel) -> Optional[Tuple[str, str]]:
-        """A substance check of a parsed reply: (code, message) to refuse it (retried with the message
-        fed back when the op has a `retry_feedback` template; counted as `<step>_<code>`), None to accept."""
-        return None
-
-    def feedback(self, reason: str) -> str:
-        return self.templates["retry_feedback"].render(reason=reason)
-
-    def provenance_extra(self, row: Dict[str, Any]) -> Dict[str, Any]:
-        """Fields a subclass adds to its provenance record for rows that called the model."""
-        return {}
-
-    def units(self, rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        """Rows to generate for (a subclass may merge rows, e.g. cross-row pairing)."""
-        return rows
-
-    def run(self, dataset, *, exporter=None, tracer=None):
-        out = self.run_here(super().run, dataset, exporter=exporter, tracer=tracer)
-        self.finish()
-        return out
-
-    def system_messages(self) -> Conversation:
-        if getattr(self, "use_thinking", False):
-            if getattr(self, "_protocol_text", None) is None:  # no variables: render once per op
-                self._protocol_text = self.templates["thinking_protocol"].render()
-            return [{"role": "system", "content": self._protocol_text}]
-        return []
-
-    def _fail(self, row: Dict[str, Any], reason: str) -> bool:
-        """Record a failure; returns whether the row stays (flagged) in the output."""
-        keep = self.on_failure == "flag"
-        if keep:
-            row[Fields.meta][FAILURE_KEY] = f"{self._name}:{reason}"
-        self.counters.record(keep, reason, flagged=True)
-        return keep
-
-    def process_batched(self, samples, rank=None):
-        rows = columns_to_rows(samples)
-        for pos, row in enumerate(rows):
-            row[ROW_ID] = row_nonce(row, pos)
-            row[Fields.meta] = dict(row.get(Fields.meta) or {})
-            row[Fields.meta].setdefault(FAILURE_KEY, "")
-        rows = self.units(rows)
-        out_keys = list(dict.fromkeys(list(samples.keys()) + [ROW_ID, Fields.meta] + list(self.output_defaults)))
-        keep: List[Optional[bool]] = [None] * len(rows)
-        calls: Dict[Any, List[Tuple[int, Conversation, List[str]]]] = {}
-        for i, row in enumerate(rows):
-            for k, v in self.output_defaults.items():
-                if row.get(k) is None:
-                    row[k] = copy.deepcopy(v)
-            if row[Fields.meta][FAILURE_KEY]:
-                keep[i] = True  # flagged upstream: pass through
-                continue
-            try:
-                prepared = self.prepare(row)
-            except LLMError as e:
-                keep[i] = self._fail(row, f"{self.step}_{e.kind.value}")
-                continue
-            if prepared is None:
-                keep[i] = True
-                self.counters.record(True, None)
-                continue
-            conv, schema, names = prepared
-            calls.setdefault(schema, []).append((i, conv, names))
-        for schema, items in calls.items():
-            results = self.llm.chat_batch(
-                [c for _, c, _ in items],
-                schema=schema,
-                keys=[rows[i][ROW_ID] for i, _, _ in items],
-                check=lambda j, parsed, _items=items: self.check_reply(rows[_items[j][0]], parsed),
-                feedback=self.feedback if "retry_feedback" in self.templates else None,
-            )
-            self.account(results)
-            for (i, _, names), res in zip(items, results):
-                row = rows[i]
-                row[Fields.meta][self.meta_key] = self.provenance(
-                    names, res.usage.to_dict(), row[ROW_ID], res.attempts, self.provenance_extra(row)
-                )
-                if res.ok:
-                    self.apply(row, res.parsed)
-                    keep[i] = True
-                    self.counters.record(True, None)
-                else:
-                    keep[i] = self._fail(row, self.reason_of(res, self.step))
-        self.end_batch()
-        return rows_to_columns([r for r, k in zip(rows, keep) if k], out_keys)

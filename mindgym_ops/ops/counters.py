@@ -4,12 +4,13 @@ Data-Juicer runs an op's batches in several processes; each process writes its o
 file under `<work_dir>/mindgym_counts/`, and the op sums them when it ends, logs one line and
 leaves the totals on disk for benchmarks and reports."""
 
+import fcntl
 import glob
 import json
 import os
 import uuid
 from collections import Counter
-from typing import Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from ..llm.types import Usage
 
@@ -21,6 +22,7 @@ class OpCounters:
         self.op_name = op_name
         self.instance_id = instance_id
         self.dir = os.path.join(work_dir or os.path.join(os.getcwd(), ".mindgym"), COUNTS_DIR)
+        self._token_pid: Optional[int] = None
         self.reset()
 
     def reset(self) -> None:
@@ -58,7 +60,7 @@ class OpCounters:
     def flush(self) -> None:
         """Write this process's totals (atomically: a crash leaves the previous file whole)."""
         # one file per copy of the op: datasets may unpickle several copies into one worker process
-        if getattr(self, "_token_pid", None) != os.getpid():
+        if self._token_pid != os.getpid():
             self._token, self._token_pid = f"{os.getpid()}-{uuid.uuid4().hex[:8]}", os.getpid()
         os.makedirs(self.dir, exist_ok=True)
         path = os.path.join(self.dir, f"{self.op_name}.{self.instance_id}.{self._token}.json")
@@ -66,6 +68,22 @@ class OpCounters:
         with open(tmp, "w") as f:
             json.dump(self.to_dict(), f)
         os.replace(tmp, path)
+
+    def once(self, name: str, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per run for this op instance, whatever the number of worker processes: the first
+        worker computes under a lock in the counts folder, the others wait and read its JSON result."""
+        path = os.path.join(self.dir, f"{self.op_name}.{self.instance_id}.{name}")
+        os.makedirs(self.dir, exist_ok=True)
+        with open(path + ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if os.path.exists(path):
+                with open(path) as f:
+                    return json.load(f)
+            value = compute()
+            with open(path + ".tmp", "w") as f:
+                json.dump(value, f)
+            os.replace(path + ".tmp", path)
+            return value
 
     def totals(self) -> Dict:
         """Sum of every process's file for this op instance."""

@@ -1,72 +1,86 @@
-"""One base for the LLM judge filters: call, parse, retry, stats; the keep decision reads stats only."""
+"""The base of the LLM judge filters: declared steps of requests, `score` turns the replies into stats, and
+the keep decision reads stats only."""
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from data_juicer.ops.base_op import Filter
 from data_juicer.utils.constant import Fields
 
-from ..llm.base import Conversation
-from .base import FAILURE_KEY, LLMOpMixin, columns_to_rows, row_nonce
+from ..llm import ChatResult
+from .base import LLMOpMixin, Request
+from .rows import FAILURE_KEY, ROW_ID, columns_to_rows, row_id
 
-ON_JUDGE_FAILURE = ("keep", "drop")
 FAILED = -1.0  # a stat value that means "the judge gave no usable answer"
+# the old name of `on_failure` for filters, and what its values mean now
+ON_JUDGE_FAILURE = {"keep": "flag", "drop": "drop"}
+Replies = Dict[str, List[ChatResult]]  # step -> the results of the row's request at that step
 
 
-def content_with_images(row: Dict[str, Any], image_key: str, text: str):
-    images = row.get(image_key) or []
-    if not images:
-        return text
-    return [{"type": "image", "image": p} for p in images] + [{"type": "text", "text": text}]
+def failure_policy(on_failure: str, on_judge_failure: Optional[str]) -> str:
+    """`on_judge_failure: keep | drop` (the old name) still works: keep means flag."""
+    if on_judge_failure is None:
+        return on_failure
+    if on_judge_failure not in ON_JUDGE_FAILURE:
+        raise ValueError(f"on_judge_failure must be one of {list(ON_JUDGE_FAILURE)}, got {on_judge_failure!r}")
+    return ON_JUDGE_FAILURE[on_judge_failure]
 
 
 class JudgeFilter(LLMOpMixin, Filter):
-    """Subclasses set `primary_stat` and implement `judge_batch(rows) -> list[stats dict]` (which makes
-    its batched model calls) and `in_band(stats) -> bool`."""
+    """Subclasses name their `steps`, declare each step's request per row (`request`), turn a row's
+    replies into stats (`score`, the `primary_stat` FAILED when the judge gave no usable answer) and
+    decide on stats (`in_band`). A row the judge could not score is dropped, or flagged: kept, with
+    the error in its stats record; either way the reason is counted. Rows a mapper flagged carry no
+    usable question: no model call, the failure policy decides them."""
 
     _batched_op = True
     _accelerator = "cpu"
     primary_stat = "mindgym_score"
+    steps: Tuple[str, ...] = ("judge",)
 
-    def init_judge(self, on_judge_failure: str, **llm_kwargs) -> None:
-        if on_judge_failure not in ON_JUDGE_FAILURE:
-            raise ValueError(f"on_judge_failure must be one of {list(ON_JUDGE_FAILURE)}, got {on_judge_failure!r}")
-        self.on_judge_failure = on_judge_failure
-        self.init_llm(on_failure="drop", **llm_kwargs)
+    def request(self, step: str, row: Dict[str, Any], replies: Replies) -> Optional[Request]:
+        """The row's request at `step` (the replies of earlier steps at hand), or None to skip the step."""
+        raise NotImplementedError
 
-    def run(self, dataset, *, exporter=None, tracer=None, reduce=True):
-        out = self.run_here(super().run, dataset, exporter=exporter, tracer=tracer, reduce=reduce)
-        self.finish()
-        return out
-
-    def judge_batch(self, rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    def score(self, row: Dict[str, Any], replies: Replies) -> Dict[str, Any]:
         raise NotImplementedError
 
     def in_band(self, stats: Dict[str, Any]) -> bool:
         raise NotImplementedError
 
-    def user(self, row: Dict[str, Any], text: str) -> Conversation:
-        return [{"role": "user", "content": content_with_images(row, self.image_key, text)}]
-
     def failure_stats(self, message: str) -> Dict[str, Any]:
         """The stats of a row the judge could not (or need not) score; every key, stable types."""
         raise NotImplementedError
+
+    def question(self, row: Dict[str, Any]) -> Tuple[str, str]:
+        """The (question, reference answer) a judge reads: the multi-hop pair, else query/response."""
+        return (
+            row.get("multihop_question") or row.get(self.query_key) or "",
+            row.get("multihop_answer") or row.get(self.response_key) or "",
+        )
+
+    def judge_rows(self, rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """Every step as one batched round of requests, then the stats of each row."""
+        replies: List[Replies] = [{} for _ in rows]
+        for step in self.steps:
+            todo = [(i, self.request(step, row, replies[i])) for i, row in enumerate(rows)]
+            todo = [(i, req) for i, req in todo if req is not None]
+            for (i, _), results in zip(todo, self.ask([(rows[i][ROW_ID], req) for i, req in todo])):
+                replies[i][step] = results
+        return [self.score(row, r) for row, r in zip(rows, replies)]
 
     def compute_stats_batched(self, samples, rank=None, context=False):
         rows = columns_to_rows(samples)
         todo = [i for i, r in enumerate(rows) if self.primary_stat not in (r[Fields.stats] or {})]
         for i in todo:
-            rows[i]["_nonce"] = row_nonce(rows[i], i)
-        # rows an earlier op flagged carry no usable question: no model call, decided by on_judge_failure
+            rows[i][ROW_ID] = row_id(rows[i], i)
         upstream = {i: (rows[i].get(Fields.meta) or {}).get(FAILURE_KEY) for i in todo}
         judged = [i for i in todo if not upstream[i]]
-        results = dict(zip(judged, self.judge_batch([rows[i] for i in judged])))
+        results = dict(zip(judged, self.judge_rows([rows[i] for i in judged])))
         for i in todo:
             stats = results.get(i) or self.failure_stats(f"flagged upstream: {upstream[i]}")
-            merged = dict(samples[Fields.stats][i] or {})
-            merged.update(stats)
-            samples[Fields.stats][i] = merged
+            samples[Fields.stats][i] = {**(samples[Fields.stats][i] or {}), **stats}
             failed = stats[self.primary_stat] == FAILED
-            keep = self.decide(merged)
+            keep = self.decide(samples[Fields.stats][i])
             if upstream[i]:
                 reason = f"{self.primary_stat}_upstream_flagged"
             elif failed:
@@ -79,7 +93,7 @@ class JudgeFilter(LLMOpMixin, Filter):
 
     def decide(self, stats: Dict[str, Any]) -> bool:
         if stats.get(self.primary_stat) == FAILED:
-            return self.on_judge_failure == "keep"
+            return self.on_failure == "flag"
         return self.in_band(stats)
 
     def process_single(self, sample, rank=None):

@@ -4,10 +4,12 @@ from data_juicer.ops.base_op import OPERATORS, TAGGING_OPS
 from data_juicer.utils.constant import Fields
 from pydantic import PositiveInt
 
-from ..llm import ErrorKind, LLMError, TextSchema
+from ..llm import ChatResult, ErrorKind, LLMError, TextSchema
 from ..schemas import CATEGORIES, check_choices
 from ..text import cut_to_budget, hash_index
-from .base import ROW_ID, GenerationMapper, numbered_row_id, row_number
+from .base import Request
+from .mapper_base import GenerationMapper
+from .rows import ROW_ID, numbered_row_id, row_number
 from .wording import SETTING_HINTS
 
 OP_NAME = "mindgym_background_mapper"
@@ -70,18 +72,11 @@ class MindgymBackgroundMapper(GenerationMapper):
         self.categories = check_choices("categories", categories or list(CATEGORIES), CATEGORIES)
         self.category_key = category_key
         self.max_background_tokens = max_background_tokens
-        self.use_thinking = thinking_protocol
         self.init_llm(
-            backend=backend,
-            model=model,
-            model_params=model_params,
-            sampling_params=sampling_params,
-            try_num=try_num,
-            cache_dir=cache_dir,
-            language=language,
+            locals(),
             on_failure=on_failure,
-            prompt_templates=prompt_templates,
             templates={"background": ("category", "setting_hint"), "thinking_protocol": ()},
+            thinking_protocol=thinking_protocol,
         )
 
     def run(self, dataset, *, exporter=None, tracer=None):
@@ -107,20 +102,15 @@ class MindgymBackgroundMapper(GenerationMapper):
             raise LLMError(ErrorKind.INPUT, f"{self.text_key} must be a string, got {type(text).__name__}")
         if text and text.strip():
             row["background_document"], cut = cut_to_budget(text.strip(), self.max_background_tokens)
-            row[Fields.meta][self.meta_key] = self.provenance(
-                [],
-                {"prompt_tokens": 0, "completion_tokens": 0},
-                rid,
-                0,
-                {"mode": "corpus", "cut": cut, "original_chars": len(text)},
-            )
+            extra = {"mode": "corpus", "cut": cut, "original_chars": len(text)}
+            row[Fields.meta][self.meta_key] = self.provenance(Request([], BACKGROUND), ChatResult(), rid, extra)
             return None
         hints = SETTING_HINTS[self.language]
         prompt = self.templates["background"].render(
             category=row["reasoning_category"], setting_hint=hints[hash_index(rid) % len(hints)]
         )
         names = ["background"] + (["thinking_protocol"] if self.use_thinking else [])
-        return self.system_messages() + [{"role": "user", "content": prompt}], BACKGROUND, names
+        return Request(self.system_messages() + self.user(prompt), BACKGROUND, names)
 
     def provenance_extra(self, row):
         return {"mode": "scratch"}

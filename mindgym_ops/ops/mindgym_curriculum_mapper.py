@@ -5,7 +5,7 @@ from data_juicer.ops.base_op import OPERATORS, Mapper
 from ..prompts import load_templates
 from ..schemas import LANGUAGES, check_choice
 from ..text import hash_index
-from .base import ROW_ID, columns_to_rows, rows_to_columns
+from .rows import ROW_ID, columns_to_rows, row_number, rows_to_columns
 from .wording import CURRICULUM_LABELS
 
 OP_NAME = "mindgym_curriculum_mapper"
@@ -54,7 +54,8 @@ class MindgymCurriculumMapper(Mapper):
         if self.split == "all":
             return STAGES
         rid = str(row.get(ROW_ID) or "")
-        index = int(rid[1:]) if rid[:1] == "r" and rid[1:].isdigit() else hash_index(rid or str(pos))
+        index = row_number(rid)
+        index = hash_index(rid or str(pos)) if index is None else index
         return (STAGES[index % 4],)
 
     def messages(self, row: Dict, stage: int, language: str):

@@ -1,6 +1,4 @@
-import fcntl
 import json
-import os
 from typing import Dict, Optional
 
 from data_juicer.ops.base_op import OPERATORS
@@ -9,9 +7,11 @@ from pydantic import PositiveInt
 
 from ..anchors import ANCHORS, auc
 from ..schemas import DepthBreadth
-from .judge_base import FAILED, JudgeFilter
+from .base import Request
+from .judge_base import FAILED, JudgeFilter, failure_policy
 
 OP_NAME = "mindgym_depth_breadth_filter"
+DEPTH, BREADTH, JUDGE_RECORD = "mindgym_depth", "mindgym_breadth", "mindgym_judge_record"
 
 
 @OPERATORS.register_module(OP_NAME)
@@ -25,10 +25,10 @@ class MindgymDepthBreadthFilter(JudgeFilter):
     `multihop_question` (else `query`), `multihop_answer` (else `response`), `sub_questions` and
     `images` (the image goes to the judge too). Stats: `mindgym_depth`, `mindgym_breadth` (numbers; -1
     when the judge failed) and `mindgym_judge_record` (JSON: steps, knowledge areas, raw reply, error,
-    `judge_calibration`). Keeps rows within [min, max] on both; `on_judge_failure` decides rows the
-    judge could not score."""
+    `judge_calibration`). Keeps rows within [min, max] on both; `on_failure` decides rows the judge
+    could not score (the old `on_judge_failure: keep | drop` still works)."""
 
-    primary_stat = "mindgym_depth"
+    primary_stat = DEPTH
 
     def __init__(
         self,
@@ -36,7 +36,8 @@ class MindgymDepthBreadthFilter(JudgeFilter):
         max_depth: float = 5,
         min_breadth: float = 2,
         max_breadth: float = 5,
-        on_judge_failure: str = "drop",
+        on_failure: str = "drop",
+        on_judge_failure: Optional[str] = None,
         calibrate: bool = True,
         calibration_min_auc: float = 0.75,
         backend: Optional[str] = None,
@@ -57,72 +58,56 @@ class MindgymDepthBreadthFilter(JudgeFilter):
         :param max_depth: keep rows with depth <= this.
         :param min_breadth: keep rows with breadth >= this.
         :param max_breadth: keep rows with breadth <= this.
-        :param on_judge_failure: keep or drop a row the judge could not score.
+        :param on_failure: drop or flag (keep, error in the judge record) a row the judge could not score.
+        :param on_judge_failure: the old name of on_failure: keep (= flag) or drop.
         :param calibrate: score the built-in anchors once per process and warn when the judge cannot rank them.
         :param calibration_min_auc: the anchors' ranking (0.5 = blind, 1 = perfect) below which it warns.
         :param backend: api, vllm, hf or local (env MINDGYM_BACKEND overrides).
         :param model: judge model (env MINDGYM_MODEL overrides).
         :param model_params: backend parameters.
-        :param sampling_params: defaults to temperature 0 and 200 tokens for the judge.
+        :param sampling_params: defaults to temperature 0 and 240 tokens for the judge.
         :param try_num: attempts per row until a reply parses (>= 1).
         :param cache_dir: request cache folder.
         :param language: en or zh (prompt language).
         :param prompt_templates: overrides by name (judge_depth_breadth).
         """
         super().__init__(*args, **kwargs)
-        self.min_depth, self.max_depth, self.min_breadth, self.max_breadth = (
-            min_depth,
-            max_depth,
-            min_breadth,
-            max_breadth,
-        )
+        self.min_depth, self.max_depth = min_depth, max_depth
+        self.min_breadth, self.max_breadth = min_breadth, max_breadth
         self.calibrate, self.calibration_min_auc = calibrate, float(calibration_min_auc)
         self._calibration = None
-        self.init_judge(
-            on_judge_failure,
-            backend=backend,
-            model=model,
-            model_params=model_params,
-            sampling_params={"temperature": 0.0, "max_tokens": 240, **(sampling_params or {})},
-            try_num=try_num,
-            cache_dir=cache_dir,
-            language=language,
-            prompt_templates=prompt_templates,
+        self.init_llm(
+            locals(),
+            on_failure=failure_policy(on_failure, on_judge_failure),
             templates={"judge_depth_breadth": ("question", "answer", "sub_questions")},
+            sampling_defaults={"temperature": 0.0, "max_tokens": 240},
         )
 
-    def _judge(self, items, keys):
-        """(question, answer, sub_questions, row) items -> ChatResults, one batched call."""
-        template = self.templates["judge_depth_breadth"]
-        convs = [self.user(row, template.render(question=q, answer=a, sub_questions=subs)) for q, a, subs, row in items]
-        results = self.llm.chat_batch(convs, schema=DepthBreadth, keys=keys)
-        self.account(results)
-        return results
+    def judge_rows(self, rows):
+        self.calibration()  # before the rows: a blind judge is reported even when no row survives
+        return super().judge_rows(rows)
 
-    def calibration(self):
-        """Score the anchors once per run: {"ok", "auc", "shallow", "deep"} (depth + breadth each). Worker
-        processes share the result through the run's counts folder, so np workers send the anchors once."""
+    def request(self, step, row, replies):
+        question, answer = self.question(row)
+        text = self.templates["judge_depth_breadth"].render(
+            question=question, answer=answer, sub_questions=row.get("sub_questions") or []
+        )
+        return Request(self.user(text, row.get(self.image_key) or []), DepthBreadth, ("judge_depth_breadth",))
+
+    def calibration(self) -> Optional[Dict]:
+        """Score the anchors once per run: {"ok", "auc", "shallow", "deep"} (depth + breadth each)."""
         if self._calibration is None and self.calibrate:
-            path = os.path.join(self.counters.dir, f"{self._name}.{self._instance_id}.calibration")
-            os.makedirs(self.counters.dir, exist_ok=True)
-            with open(path + ".lock", "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker scores; the others wait, then read
-                if os.path.exists(path):
-                    with open(path) as f:
-                        self._calibration = json.load(f)
-                else:
-                    self._calibration = self._score_anchors()
-                    with open(path + ".tmp", "w") as f:
-                        json.dump(self._calibration, f)
-                    os.replace(path + ".tmp", path)
+            self._calibration = self.counters.once("calibration", self._score_anchors)
             self.counters.notes["judge_calibration"] = self._calibration  # in the counts even if no row survives
         return self._calibration
 
-    def _score_anchors(self):
+    def _score_anchors(self) -> Dict:
         anchors = ANCHORS[self.language]
-        items = [(q, a, [], {}) for level in ("shallow", "deep") for q, a in anchors[level]]
-        res = self._judge(items, [f"anchor{i}" for i in range(len(items))])
-        scores = [r.parsed.depth + r.parsed.breadth if r.ok else None for r in res]
+        rows = [
+            {"multihop_question": q, "multihop_answer": a} for level in ("shallow", "deep") for q, a in anchors[level]
+        ]
+        replies = self.ask([(f"anchor{i}", self.request("judge", r, {})) for i, r in enumerate(rows)])
+        scores = [res.parsed.depth + res.parsed.breadth if res.ok else None for (res,) in replies]
         n = len(anchors["shallow"])
         shallow, deep = [s for s in scores[:n] if s is not None], [s for s in scores[n:] if s is not None]
         value = round(auc(shallow, deep), 3)
@@ -134,47 +119,24 @@ class MindgymDepthBreadthFilter(JudgeFilter):
             )
         return {"ok": value >= self.calibration_min_auc, "auc": value, "shallow": shallow, "deep": deep}
 
-    def judge_batch(self, rows):
-        calibration = self.calibration()
-        items = [
-            (
-                r.get("multihop_question") or r.get(self.query_key) or "",
-                r.get("multihop_answer") or r.get(self.response_key) or "",
-                r.get("sub_questions") or [],
-                r,
-            )
-            for r in rows
-        ]
-        out = []
-        for res in self._judge(items, [r["_nonce"] for r in rows]):
-            record = {"raw": (res.text or "")[:2000], "attempts": res.attempts, **self.llm.describe()}
-            if calibration is not None:
-                record["judge_calibration"] = calibration
-            if res.ok:
-                p = res.parsed
-                record.update(steps=p.steps, knowledge_areas=p.knowledge_areas)
-                depth, breadth = float(p.depth), float(p.breadth)
-            else:
-                record["error"] = res.error.to_dict()
-                depth = breadth = FAILED
-            out.append(
-                {
-                    "mindgym_depth": depth,
-                    "mindgym_breadth": breadth,
-                    "mindgym_judge_record": json.dumps(record, ensure_ascii=False),
-                }
-            )
-        return out
+    def score(self, row, replies):
+        (res,) = replies["judge"]
+        record = {"raw": (res.text or "")[:2000], "attempts": res.attempts, **self.llm.describe()}
+        if self._calibration is not None:
+            record["judge_calibration"] = self._calibration
+        if res.ok:
+            record.update(steps=res.parsed.steps, knowledge_areas=res.parsed.knowledge_areas)
+            return self._stats(float(res.parsed.depth), float(res.parsed.breadth), record)
+        return self._stats(FAILED, FAILED, {**record, "error": res.error.to_dict()})
 
     def failure_stats(self, message):
-        record = {"error": {"kind": "input", "message": message}, **self.llm.describe()}
-        return {
-            "mindgym_depth": FAILED,
-            "mindgym_breadth": FAILED,
-            "mindgym_judge_record": json.dumps(record, ensure_ascii=False),
-        }
+        return self._stats(FAILED, FAILED, {"error": {"kind": "input", "message": message}, **self.llm.describe()})
+
+    @staticmethod
+    def _stats(depth: float, breadth: float, record: Dict) -> Dict:
+        return {DEPTH: depth, BREADTH: breadth, JUDGE_RECORD: json.dumps(record, ensure_ascii=False)}
 
     def in_band(self, stats):
-        return self.bounds_ok(stats["mindgym_depth"], self.min_depth, self.max_depth) and self.bounds_ok(
-            stats["mindgym_breadth"], self.min_breadth, self.max_breadth
+        return self.bounds_ok(stats[DEPTH], self.min_depth, self.max_depth) and self.bounds_ok(
+            stats[BREADTH], self.min_breadth, self.max_breadth
         )

@@ -1,19 +1,18 @@
-import json
 from typing import Dict, Optional
 
 from data_juicer.ops.base_op import OPERATORS, TAGGING_OPS
-from data_juicer.utils.constant import Fields
 from pydantic import PositiveInt
 
 from ..llm import ErrorKind, LLMError
-from ..pairing import greedy_pairs, similarity
+from ..pairing import similarity
 from ..schemas import MultiHop, check_choice
-from ..substance import SubstanceThresholds, bridge_pairs, check_multihop
-from .base import ROW_ID, GenerationMapper
+from ..substance import SubstanceThresholds, check_multihop
+from .base import Request
+from .mapper_base import GenerationMapper
+from .cross_rows import SOURCES, pair_units, seed_source
 
 OP_NAME = "mindgym_multihop_qa_mapper"
 COMBINE = ("within_row", "across_rows")
-SOURCES = "_mindgym_sources"
 
 
 @TAGGING_OPS.register_module(OP_NAME)
@@ -91,89 +90,47 @@ class MindgymMultihopQaMapper(GenerationMapper):
             if not 0 < float(value) <= 1:
                 raise ValueError(f"{name} must be a number in (0, 1], got {value!r}")
         self.limits = SubstanceThresholds(float(max_seed_overlap), int(min_seeds), float(seed_use_overlap))
-        self.use_thinking = thinking_protocol
         self.image_root, self.allow_external_images = image_root, allow_external_images
         self.init_llm(
-            backend=backend,
-            model=model,
-            model_params=model_params,
-            sampling_params=sampling_params,
-            try_num=try_num,
-            cache_dir=cache_dir,
-            language=language,
+            locals(),
             on_failure=on_failure,
-            prompt_templates=prompt_templates,
             templates={"multihop_qa": ("sources",), "thinking_protocol": (), "retry_feedback": ("reason",)},
+            thinking_protocol=thinking_protocol,
         )
         if combine == "across_rows" and self._recipe_batch_size is None:
             self.batch_size = max(self.batch_size, 8)  # rows pair only within a batch
 
-    @staticmethod
-    def _source(row) -> Dict:
-        return {
-            "background": row.get("background_document") or "",
-            "principle": row.get("relationship_category") or "",
-            "sub_questions": row.get("sub_questions") or [],
-            "bridges": bridge_pairs(row.get("sub_questions") or []),
-        }
-
     def units(self, rows):
         if self.combine == "within_row":
             return rows
-        live = [i for i, r in enumerate(rows) if not r[Fields.meta].get("mindgym_failure") and r.get("sub_questions")]
-        texts = [
-            (rows[i].get("background_document") or "") + " " + " ".join(q["question"] for q in rows[i]["sub_questions"])
-            for i in live
-        ]
-        sim, method = similarity(texts, self.pair_by) if len(live) > 1 else ([], "none")
-        paired, units = set(), []
-        for a, b, score in greedy_pairs(sim, self.min_pair_similarity):
-            first, second = rows[live[a]], rows[live[b]]
-            unit = dict(first)
-            unit[Fields.meta] = dict(first[Fields.meta])
-            unit[ROW_ID] = f"{first[ROW_ID]}+{second[ROW_ID]}"
-            unit["background_document"] = first["background_document"] + "\n\n" + second["background_document"]
-            unit["sub_questions"] = list(first["sub_questions"]) + list(second["sub_questions"])
-            unit[self.image_key] = list(first.get(self.image_key) or []) + list(second.get(self.image_key) or [])
-            unit[SOURCES] = {
-                "rows": [first[ROW_ID], second[ROW_ID]],
-                "similarity": round(score, 4),
-                "method": method,
-                "sources": [self._source(first), self._source(second)],
-            }
-            paired.update((live[a], live[b]))
-            units.append(unit)
-        return units + [r for i, r in enumerate(rows) if i not in paired]
+        return pair_units(rows, self.pair_by, self.min_pair_similarity, self.image_key)
 
     def prepare(self, row):
         if not row.get("sub_questions"):
             raise LLMError(ErrorKind.INPUT, "row has no sub_questions")
         cross = row.get(SOURCES)
-        sources = cross["sources"] if cross else [self._source(row)]
+        sources = cross["sources"] if cross else [seed_source(row)]
         prompt = self.templates["multihop_qa"].render(sources=sources)
-        images = self.checked_images(row)
-        content = (
-            [{"type": "image", "image": p} for p in images] + [{"type": "text", "text": prompt}] if images else prompt
-        )
         names = ["multihop_qa"] + (["thinking_protocol"] if self.use_thinking else [])
-        return self.system_messages() + [{"role": "user", "content": content}], MultiHop, names
+        return Request(self.system_messages() + self.user(prompt, self.checked_images(row)), MultiHop, names)
 
     def check_reply(self, row, parsed):
         return check_multihop(
             parsed.multihop_question, parsed.multihop_answer, parsed.thinking, row["sub_questions"], self.limits
         )
 
+    def provenance_extra(self, row):
+        cross = row.get(SOURCES)
+        if not cross:
+            return {}
+        return {
+            "combine": "across_rows",
+            "source_rows": cross["rows"],
+            "similarity": cross["similarity"],
+            "pair_method": cross["method"],
+        }
+
     def apply(self, row, parsed):
         row["thinking"] = parsed.thinking
         row["multihop_question"] = row["query"] = parsed.multihop_question
         row["multihop_answer"] = row["response"] = parsed.multihop_answer
-        cross = row.pop(SOURCES, None)
-        if cross:
-            record = json.loads(row[Fields.meta][self.meta_key])
-            record.update(
-                combine="across_rows",
-                source_rows=cross["rows"],
-                similarity=cross["similarity"],
-                pair_method=cross["method"],
-            )
-            row[Fields.meta][self.meta_key] = json.dumps(record, ensure_ascii=False)

@@ -5,7 +5,8 @@ from pydantic import PositiveInt
 
 from ..llm import ErrorKind, LLMError
 from ..schemas import IMAGE_PRINCIPLES, TEXT_PRINCIPLES, check_choices, seed_set_schema
-from .base import GenerationMapper
+from .base import Request
+from .mapper_base import GenerationMapper
 from .wording import PRINCIPLE_HELP
 
 OP_NAME = "mindgym_seed_qa_mapper"
@@ -79,24 +80,17 @@ class MindgymSeedQaMapper(GenerationMapper):
             check_choices("image_principles", image_principles or list(IMAGE_PRINCIPLES), IMAGE_PRINCIPLES)
         )
         self.question_key, self.answer_key, self.explanation_key = question_key, answer_key, explanation_key
-        self.use_thinking = thinking_protocol
         self.image_root, self.allow_external_images = image_root, allow_external_images
         shared = ("max_seeds", "principles", "principle_help")
         self.init_llm(
-            backend=backend,
-            model=model,
-            model_params=model_params,
-            sampling_params=sampling_params,
-            try_num=try_num,
-            cache_dir=cache_dir,
-            language=language,
+            locals(),
             on_failure=on_failure,
-            prompt_templates=prompt_templates,
             templates={
                 "seed_qa_text": shared + ("background", "category"),
                 "seed_qa_image": shared + ("original_question", "original_answer", "explanation"),
                 "thinking_protocol": (),
             },
+            thinking_protocol=thinking_protocol,
         )
 
     def prepare(self, row):
@@ -114,14 +108,13 @@ class MindgymSeedQaMapper(GenerationMapper):
                 original_answer=str(row.get(self.answer_key) or ""),
                 explanation=str(row.get(self.explanation_key) or ""),
             )
-            content = [{"type": "image", "image": p} for p in images] + [{"type": "text", "text": prompt}]
             schema = seed_set_schema(self.image_principles, self.max_seeds)
             names.append("seed_qa_image")
         else:
             background = row.get("background_document")
             if not isinstance(background, str) or not background.strip():
                 raise LLMError(ErrorKind.INPUT, "row has no background_document")
-            content = self.templates["seed_qa_text"].render(
+            prompt = self.templates["seed_qa_text"].render(
                 max_seeds=self.max_seeds,
                 principles=self.principles,
                 principle_help=PRINCIPLE_HELP[self.language],
@@ -130,7 +123,7 @@ class MindgymSeedQaMapper(GenerationMapper):
             )
             schema = seed_set_schema(self.principles, self.max_seeds)
             names.append("seed_qa_text")
-        return self.system_messages() + [{"role": "user", "content": content}], schema, names
+        return Request(self.system_messages() + self.user(prompt, images), schema, names)
 
     def apply(self, row, parsed):
         row["sub_questions"] = [

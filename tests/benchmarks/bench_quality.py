@@ -28,7 +28,7 @@ sys.path.insert(0, ROOT)
 from mindgym_ops.anchors import auc  # noqa: E402
 from mindgym_ops.llm import client as llm_client  # noqa: E402
 from mindgym_ops.llm import engines  # noqa: E402
-from mindgym_ops.ops.base import ROW_ID, columns_to_rows, numbered_row_id  # noqa: E402
+from mindgym_ops.ops.rows import ROW_ID, columns_to_rows, numbered_row_id  # noqa: E402
 from mindgym_ops.substance import check_multihop, normalise  # noqa: E402
 
 TARGETS = {"real_multihop": 0.5, "auc": 0.8, "uplift_points": 15}
@@ -118,9 +118,9 @@ def main():
             [*r["sub_questions"], {"question": r["multihop_question"], "answer": r["multihop_answer"]}]
         ):
             text = f"{r['background_document']}\n\nQuestion: {q['question']}"
-            probes.append({"multihop_question": text, "multihop_answer": q["answer"], "_nonce": f"{r[ROW_ID]}-q{j}"})
+            probes.append({"multihop_question": text, "multihop_answer": q["answer"], ROW_ID: f"{r[ROW_ID]}-q{j}"})
             owners.append((i, j == len(r["sub_questions"])))
-    solved = solver.judge_batch(probes) if probes else []
+    solved = solver.judge_rows(probes) if probes else []
     seed_rates, hop_rates = [], []
     for (i, is_hop), st in zip(owners, solved):
         rate = st["mindgym_solve_rate"]

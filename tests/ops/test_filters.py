@@ -4,11 +4,11 @@ import json
 
 import pytest
 from data_juicer.utils.constant import Fields
+from mindgym_script import user_text
 
 from mindgym_ops.matching import match
 from mindgym_ops.ops.mindgym_depth_breadth_filter import MindgymDepthBreadthFilter
 from mindgym_ops.ops.mindgym_self_consistency_filter import MindgymSelfConsistencyFilter
-from mindgym_ops.testing.server import user_text
 
 
 def dataset(questions, answers=None):
@@ -62,11 +62,15 @@ def test_depth_breadth_thresholds_in_both_directions(api_env, script, tmp_path):
     assert run_filter(op_max, dataset([f"a {w} question?" for w in scores]))[1] == [False, False, True, True]
 
 
-@pytest.mark.parametrize("policy,expected", [("keep", True), ("drop", False)])
-def test_on_judge_failure_decides_unscorable_rows(api_env, script, tmp_path, policy, expected):
+@pytest.mark.parametrize(
+    "policy,expected",
+    [({"on_failure": "flag"}, True), ({"on_failure": "drop"}, False), ({"on_judge_failure": "keep"}, True)]
+    + [({"on_judge_failure": "drop"}, False), ({"on_failure": "flag", "on_judge_failure": "drop"}, False)],
+)
+def test_on_failure_decides_unscorable_rows_and_the_old_name_still_works(api_env, script, tmp_path, policy, expected):
     script.overrides["judge"] = lambda body: "I refuse to rate this."
     op = MindgymDepthBreadthFilter(
-        on_judge_failure=policy, try_num=2, calibrate=False, backend="api", model="fake", work_dir=str(tmp_path)
+        **policy, try_num=2, calibrate=False, backend="api", model="fake", work_dir=str(tmp_path)
     )
     stats, keep = run_filter(op, dataset(["q one?"]))
     assert stats[0]["mindgym_depth"] == -1.0 and keep == [expected]
@@ -79,6 +83,8 @@ def test_on_judge_failure_decides_unscorable_rows(api_env, script, tmp_path, pol
 def test_bad_judge_config_fails_at_init():
     with pytest.raises(ValueError, match=r"on_judge_failure must be one of \['keep', 'drop'\]"):
         MindgymDepthBreadthFilter(on_judge_failure="maybe", backend="api", model="fake")
+    with pytest.raises(ValueError, match=r"on_failure must be one of \['drop', 'flag'\]"):
+        MindgymSelfConsistencyFilter(on_failure="keep", backend="api", model="fake")
     with pytest.raises(ValueError, match=r"language must be one of \['en', 'zh'\]"):
         MindgymDepthBreadthFilter(language="fr", backend="api", model="fake")
 

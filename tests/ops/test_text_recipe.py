@@ -5,10 +5,10 @@ from collections import Counter
 
 import pyarrow.json as paj
 from helpers import ROOT, SECRET, api_run_env, read_jsonl, recipe_copy, run_dj
+from mindgym_script import user_text
 
 from mindgym_ops.anchors import ANCHORS
 from mindgym_ops.schemas import CATEGORIES, TEXT_PRINCIPLES
-from mindgym_ops.testing.server import user_text
 
 RECORD_TYPES = {
     "background_document": str,
@@ -112,3 +112,32 @@ def test_ops_mix_with_data_juicer_builtins_in_one_call(tmp_path, server, script)
     long_enough = sum(len(r["text"]) >= 300 for r in corpus)
     assert 0 < long_enough < len(corpus)  # the built-in filter really removed rows
     assert script.seen["background"] == 0 and script.seen["seed_qa"] == long_enough
+
+
+def test_recipe_with_the_old_failure_names_still_runs(tmp_path, server, script):
+    """`on_judge_failure: keep` (the filters' old name) still runs, and means `on_failure: flag`."""
+    import yaml
+
+    solve_half(script)
+    script.overrides["judge"] = lambda body: "I refuse to rate this."
+    recipe = recipe_copy("mindgym_text.yaml", tmp_path, length=4)
+    cfg = yaml.safe_load(recipe.read_text())
+    renamed = 0
+    for step in cfg["process"]:
+        for name, args in step.items():
+            if name.endswith("_filter") and args.pop("on_failure", None) is not None:
+                args["on_judge_failure"] = "keep"
+                renamed += 1
+    assert renamed == 2
+    recipe.write_text(yaml.safe_dump(cfg))
+    done = run_dj(recipe, api_run_env(server))
+    assert done.returncode == 0, done.stderr[-4000:]
+    rows = read_jsonl(tmp_path / "out" / "result.jsonl")
+    assert len(rows) == 4  # the judge failed on every row, and keep kept (flagged) each one
+    stats = read_jsonl(tmp_path / "out" / "result_stats.jsonl")
+    assert [s["__dj__stats__"]["mindgym_depth"] for s in stats] == [-1.0] * 4
+    assert all(s["__dj__stats__"]["mindgym_solve_rate"] == 0.5 for s in stats)  # the solver still ran
+    assert (
+        "mindgym_depth_breadth_filter: 4 rows in, kept 4, dropped 0 (none), flagged (mindgym_depth_judge_failed: 4)"
+        in (done.stderr)
+    )

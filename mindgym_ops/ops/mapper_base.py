@@ -1,0 +1,103 @@
+"""The base of the generation mappers: one declared request per row, `apply` writes what the reply holds."""
+
+import copy
+from typing import Any, Dict, List, Optional, Tuple
+
+from data_juicer.ops.base_op import Mapper
+from data_juicer.utils.constant import Fields
+from pydantic import BaseModel
+
+from ..llm import LLMError
+from .base import LLMOpMixin, Request
+from .rows import FAILURE_KEY, ROW_ID, columns_to_rows, row_id, rows_to_columns
+
+
+class GenerationMapper(LLMOpMixin, Mapper):
+    """A batched mapper that asks the model one structured question per row (or per unit of rows).
+
+    Subclasses set `step`, `meta_key` and `output_defaults` (every field they write, with the
+    stable-typed value a flagged row carries) and implement `prepare` and `apply`. Rows flagged by
+    an earlier op pass through untouched. A failed row is dropped, or flagged: kept with
+    `__dj__meta__.mindgym_failure = "<op>:<reason>"`; either way the reason is counted."""
+
+    _batched_op = True
+    _accelerator = "cpu"
+    step = "generation"
+    meta_key = "mindgym_generation"
+    output_defaults: Dict[str, Any] = {}
+
+    def prepare(self, row: Dict[str, Any]) -> Optional[Request]:
+        """The row's request, or None when the row needs no model call. Raise LLMError(INPUT) for a row
+        that cannot be used."""
+        raise NotImplementedError
+
+    def apply(self, row: Dict[str, Any], parsed: BaseModel) -> None:
+        raise NotImplementedError
+
+    def check_reply(self, row: Dict[str, Any], parsed: BaseModel) -> Optional[Tuple[str, str]]:
+        """A substance check of a parsed reply: (code, message) to refuse it (retried with the message
+        fed back when the op has a `retry_feedback` template; counted as `<step>_<code>`), None to accept."""
+        return None
+
+    def feedback(self, reason: str) -> str:
+        return self.templates["retry_feedback"].render(reason=reason)
+
+    def provenance_extra(self, row: Dict[str, Any]) -> Dict[str, Any]:
+        """Fields a subclass adds to its provenance record for rows that called the model."""
+        return {}
+
+    def units(self, rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """Rows to generate for (a subclass may merge rows, e.g. cross-row pairing)."""
+        return rows
+
+    def fail(self, row: Dict[str, Any], reason: str) -> bool:
+        """Count a failure; returns whether the row stays (flagged) in the output."""
+        keep = self.on_failure == "flag"
+        if keep:
+            row[Fields.meta][FAILURE_KEY] = f"{self._name}:{reason}"
+        self.counters.record(keep, reason, flagged=True)
+        return keep
+
+    def process_batched(self, samples, rank=None):
+        rows = columns_to_rows(samples)
+        for pos, row in enumerate(rows):
+            row[ROW_ID] = row_id(row, pos)
+            row[Fields.meta] = dict(row.get(Fields.meta) or {})
+            row[Fields.meta].setdefault(FAILURE_KEY, "")
+        rows = self.units(rows)
+        out_keys = list(dict.fromkeys(list(samples.keys()) + [ROW_ID, Fields.meta] + list(self.output_defaults)))
+        keep: List[Optional[bool]] = [None] * len(rows)
+        todo: List[Tuple[int, Request]] = []
+        for i, row in enumerate(rows):
+            for k, v in self.output_defaults.items():
+                if row.get(k) is None:
+                    row[k] = copy.deepcopy(v)
+            if row[Fields.meta][FAILURE_KEY]:
+                keep[i] = True  # flagged upstream: pass through
+                continue
+            try:
+                req = self.prepare(row)
+            except LLMError as e:
+                keep[i] = self.fail(row, f"{self.step}_{e.kind.value}")
+                continue
+            if req is None:
+                keep[i] = True
+                self.counters.record(True, None)
+            else:
+                todo.append((i, req))
+        replies = self.ask(
+            [(rows[i][ROW_ID], req) for i, req in todo],
+            check=lambda k, parsed: self.check_reply(rows[todo[k][0]], parsed),
+            feedback=self.feedback if "retry_feedback" in self.templates else None,
+        )
+        for (i, req), (res,) in zip(todo, replies):
+            row = rows[i]
+            row[Fields.meta][self.meta_key] = self.provenance(req, res, row[ROW_ID], self.provenance_extra(row))
+            if res.ok:
+                self.apply(row, res.parsed)
+                keep[i] = True
+                self.counters.record(True, None)
+            else:
+                keep[i] = self.fail(row, self.reason_of(res, self.step))
+        self.end_batch()
+        return rows_to_columns([r for r, k in zip(rows, keep) if k], out_keys)
