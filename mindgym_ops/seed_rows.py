@@ -13,6 +13,7 @@ import os
 from collections import Counter
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
+import jsonlines
 from loguru import logger
 
 IMAGE_DIR = "images"
@@ -63,11 +64,11 @@ class SeedWriter:
         self.limit = limit
         self.reasons = list(reasons)
         self.counts: Counter = Counter()
-        self._out = None
+        self._out: Optional[jsonlines.Writer] = None
 
     def __enter__(self) -> "SeedWriter":
         os.makedirs(self.image_dir, exist_ok=True)
-        self._out = open(self.path, "w", encoding="utf-8")
+        self._out = jsonlines.open(self.path, "w")  # UTF-8, non-ASCII text kept as it is
         return self
 
     def __exit__(self, *exc) -> None:
@@ -144,7 +145,7 @@ class SeedWriter:
             "lecture": lecture or "",
             "source": json.dumps(source, ensure_ascii=False, sort_keys=True),
         }
-        self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._out.write(record)
         self.counts["kept"] += 1
         return True
 

@@ -18,12 +18,13 @@ from typing import Dict, List
 import pytest
 import yaml
 from helpers import ROOT, api_run_env, read_jsonl, recipe_copy, run_dj
+from mindgym_script import MindGymScript, prompt_text, user_text
 from PIL import Image
 
 from mindgym_ops.report import build_report
 from mindgym_ops.report.page import FONT_STACK
 from mindgym_ops.substance import copied_seed, normalise
-from mindgym_ops.testing.server import FakeOpenAIServer, MindGymScript, prompt_text, user_text
+from mindgym_ops.testing.server import FakeOpenAIServer
 
 SECTIONS = ("funnel", "coverage", "scores", "substance", "cost", "examples")
 PAYLOAD = ' <script>console.error("unescaped model text")</script><b class="injected">not bold</b>'

@@ -1,69 +1,90 @@
-"""Curriculum config: load, validate (one line naming the problem), and split the stage data."""
+"""Curriculum config: the YAML as pydantic models (one-line errors naming the field), the checks on what it
+names (the base model folder, the data), and the split of the data into one ms-swift file per stage."""
 
-import json
 import os
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Literal, Optional, get_args
 
-import yaml
+import jsonlines
+from pydantic import Field, model_validator
 
-# the paper's settings (shared/reference/mindgym_method.md §3.4)
-PAPER_DEFAULTS: Dict[str, Any] = {
-    "tuner_type": "lora",
-    "lora_rank": 8,
-    "lora_alpha": 32,
-    "target_modules": "all-linear",
-    "learning_rate": 1e-5,
-    "num_train_epochs": 1,
-    "per_device_train_batch_size": 1,
-    "gradient_accumulation_steps": 8,
-    "max_length": 4096,
-    "warmup_ratio": 0.05,
-}
-STAGE_FIELDS = {
-    "name",
-    "data",
-    "tuner_type",
-    "lora_rank",
-    "lora_alpha",
-    "target_modules",
-    "learning_rate",
-    "num_train_epochs",
-    "max_steps",
-    "per_device_train_batch_size",
-    "gradient_accumulation_steps",
-    "max_length",
-    "warmup_ratio",
-    "freeze_vit",
-    "freeze_aligner",
-    "freeze_llm",
-    "save_steps",
-    "logging_steps",
-    "torch_dtype",
-    "seed",
-    "extra_args",
-}
-TOP_FIELDS = {
-    "base_model",
-    "model_type",
-    "template",
-    "output_dir",
-    "system",
-    "data",
-    "stage_column",
-    "stages",
-    "defaults",
-    "external_plugins",
-    "nproc_per_node",
-    "nnodes",
-    "offline",
-    "env",
-}
-TUNERS = ("lora", "full")
+from .common import (
+    ConfigError,
+    ConfigModel,
+    ConfigPath,
+    HubOrPath,
+    NonEmpty,
+    looks_local,
+    read_jsonl,
+    read_yaml,
+    validate,
+)
+
+__all__ = ["ConfigError", "CurriculumConfig", "CurriculumFile", "Stage", "StageParams", "StageSpec", "load_config"]
+
+Tuner = Literal["lora", "full"]
+TUNERS = get_args(Tuner)
 
 
-class ConfigError(ValueError):
-    """A bad curriculum config; the message is one line naming the problem."""
+class StageParams(ConfigModel):
+    """The ms-swift arguments of a stage (`defaults:`). The defaults are the paper's settings
+    (shared/reference/mindgym_method.md §3.4); None is not passed, so ms-swift's own default holds."""
+
+    tuner_type: Tuner = "lora"
+    lora_rank: int = 8
+    lora_alpha: int = 32
+    target_modules: str = "all-linear"
+    learning_rate: float = 1e-5
+    num_train_epochs: float = 1
+    max_steps: Optional[int] = None
+    per_device_train_batch_size: int = 1
+    gradient_accumulation_steps: int = 8
+    max_length: int = 4096
+    warmup_ratio: float = 0.05
+    freeze_vit: Optional[bool] = None
+    freeze_aligner: Optional[bool] = None
+    freeze_llm: Optional[bool] = None
+    save_steps: Optional[int] = None
+    logging_steps: Optional[int] = None
+    torch_dtype: Optional[str] = None
+    seed: Optional[int] = None
+    extra_args: List[str] = []  # appended to `swift sft` as they are
+
+
+class StageSpec(StageParams):
+    """One entry of `stages:`; what it sets overrides `defaults:`."""
+
+    name: Optional[NonEmpty] = None
+    data: Optional[ConfigPath] = None  # the stage's own ms-swift file instead of its part of the top-level data
+
+
+class CurriculumFile(ConfigModel):
+    """A curriculum config file (configs/curriculum_*.yaml)."""
+
+    base_model: HubOrPath
+    model_type: NonEmpty
+    template: NonEmpty
+    output_dir: ConfigPath
+    system: Optional[str] = None
+    data: Optional[ConfigPath] = None  # a curriculum export (mindgym_curriculum_mapper rows), split by stage_column
+    stage_column: NonEmpty = "curriculum_stage"
+    stages: List[StageSpec] = []
+    defaults: StageParams = Field(default_factory=StageParams)
+    external_plugins: List[ConfigPath] = []
+    nproc_per_node: Optional[int] = None
+    nnodes: Optional[int] = None
+    offline: bool = True  # --check_model false and the offline environment for every swift process
+    env: Dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _every_stage_has_data(self) -> "CurriculumFile":
+        if not self.stages:
+            raise ValueError("`stages` must be a non-empty list")
+        for i, stage in enumerate(self.stages, 1):
+            if not stage.data and not self.data:
+                raise ValueError(f"stage {i} has no data: set stages[{i - 1}].data or a top-level data file")
+        return self
 
 
 @dataclass
@@ -94,18 +115,8 @@ class CurriculumConfig:
     missing: List[str] = field(default_factory=list)  # dry run: inputs not there yet
 
 
-def _looks_local(path: str) -> bool:
-    return path.startswith(("/", "./", "../", "~")) or os.path.exists(path)
-
-
-def _resolve(base_dir: str, path: str) -> str:
-    path = os.path.expanduser(path)
-    return path if os.path.isabs(path) else os.path.normpath(os.path.join(base_dir, path))
-
-
 def count_rows(path: str) -> int:
-    with open(path, encoding="utf-8") as f:
-        return sum(1 for line in f if line.strip())
+    return sum(1 for _ in read_jsonl(path))
 
 
 def stage_file(out_dir: str, stage: int) -> str:
@@ -116,31 +127,30 @@ def split_by_stage(source: str, column: str, out_dir: Optional[str], stages: int
     """Check a curriculum export and count its rows per stage; with out_dir, also write one ms-swift jsonl per
     stage (messages + images only) as `stage_file(out_dir, k)`."""
     counts = {k: 0 for k in range(1, stages + 1)}
-    files = {}
-    if out_dir is not None:
-        os.makedirs(out_dir, exist_ok=True)
-        files = {k: open(stage_file(out_dir, k), "w", encoding="utf-8") for k in counts}
-    try:
-        with open(source, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                row = json.loads(line)
-                stage = row.get(column)
-                if stage not in counts:
-                    raise ConfigError(f"{source}:{n}: {column}={stage!r} is not a stage number 1..{stages}")
-                if not isinstance(row.get("messages"), list):
-                    raise ConfigError(f"{source}:{n}: row has no `messages` list (run mindgym_curriculum_mapper first)")
-                counts[stage] += 1
-                if files:
-                    out = {"messages": row["messages"]}
-                    if row.get("images"):
-                        out["images"] = row["images"]
-                    files[stage].write(json.dumps(out, ensure_ascii=False) + "\n")
-    finally:
-        for f in files.values():
-            f.close()
+    with ExitStack() as files:
+        writers = {}
+        if out_dir is not None:
+            os.makedirs(out_dir, exist_ok=True)
+            writers = {k: files.enter_context(jsonlines.open(stage_file(out_dir, k), "w")) for k in counts}
+        for n, row in enumerate(read_jsonl(source), 1):
+            stage = row.get(column)
+            if stage not in counts:
+                raise ConfigError(f"{source}: row {n}: {column}={stage!r} is not a stage number 1..{stages}")
+            if not isinstance(row.get("messages"), list):
+                raise ConfigError(f"{source}: row {n} has no `messages` list (run mindgym_curriculum_mapper first)")
+            counts[stage] += 1
+            if writers:
+                out = {"messages": row["messages"]}
+                if row.get("images"):
+                    out["images"] = row["images"]
+                writers[stage].write(out)
     return counts
+
+
+def stage_params(defaults: StageParams, spec: StageSpec) -> Dict[str, Any]:
+    """A stage's ms-swift arguments: `defaults:` overridden by what the stage sets (extra_args apart)."""
+    own = spec.model_dump(include=set(StageParams.model_fields) - {"extra_args"}, exclude_unset=True)
+    return {**defaults.model_dump(exclude={"extra_args"}), **own}
 
 
 def load_config(path: str, dry_run: bool = False) -> CurriculumConfig:
@@ -148,6 +158,7 @@ def load_config(path: str, dry_run: bool = False) -> CurriculumConfig:
 
     A dry run accepts inputs that are not there yet (the base model folder, the data): they are listed in
     `missing` and their stages' row counts are None. A real run refuses them."""
+    doc = validate(CurriculumFile, read_yaml(path), path)
     missing: List[str] = []
 
     def absent(message: str, where: str) -> None:
@@ -155,91 +166,47 @@ def load_config(path: str, dry_run: bool = False) -> CurriculumConfig:
             raise ConfigError(f"{message}: {where}")
         missing.append(where)
 
-    if not os.path.isfile(path):
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = yaml.safe_load(f) or {}  # safe: no tags that build Python objects
-    except yaml.YAMLError as e:
-        where = getattr(e, "problem_mark", None)
-        at = f" (line {where.line + 1})" if where is not None else ""
-        raise ConfigError(f"{path}: not valid YAML{at}: {getattr(e, 'problem', None) or type(e).__name__}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the config must be a mapping")
-    unknown = set(raw) - TOP_FIELDS
-    if unknown:
-        raise ConfigError(f"unknown config field {sorted(unknown)[0]!r}; allowed: {sorted(TOP_FIELDS)}")
-    for key in ("base_model", "model_type", "template", "output_dir"):
-        if not raw.get(key):
-            raise ConfigError(f"missing required field {key!r}")
-    base_dir = os.path.dirname(os.path.abspath(path))
-    base_model = str(raw["base_model"])
-    if _looks_local(base_model):
-        base_model = _resolve(base_dir, base_model)
-        if not os.path.isdir(base_model):
-            absent("base_model path does not exist", base_model)
-    output_dir = _resolve(base_dir, raw["output_dir"])
-    defaults = {**PAPER_DEFAULTS, **(raw.get("defaults") or {})}
-    bad = set(defaults) - STAGE_FIELDS
-    if bad:
-        raise ConfigError(f"unknown field {sorted(bad)[0]!r} in defaults; allowed: {sorted(STAGE_FIELDS)}")
-    raw_stages = raw.get("stages")
-    if not isinstance(raw_stages, list) or not raw_stages:
-        raise ConfigError("`stages` must be a non-empty list")
-    for i, st in enumerate(raw_stages, 1):
-        bad = set(st or {}) - STAGE_FIELDS
-        if bad:
-            raise ConfigError(f"unknown field {sorted(bad)[0]!r} in stage {i}; allowed: {sorted(STAGE_FIELDS)}")
-        tuner = (st or {}).get("tuner_type", defaults["tuner_type"])
-        if tuner not in TUNERS:
-            raise ConfigError(f"stage {i}: tuner_type must be one of {list(TUNERS)}, got {tuner!r}")
-    split_dir = os.path.join(output_dir, "data")
+    if looks_local(doc.base_model) and not os.path.isdir(doc.base_model):
+        absent("base_model path does not exist", doc.base_model)
+    for plugin in doc.external_plugins:
+        if not os.path.isfile(plugin):
+            raise ConfigError(f"external plugin not found: {plugin}")
+    split_dir = os.path.join(doc.output_dir, "data")
     split: Optional[Dict[int, int]] = None
-    if raw.get("data"):
-        source = _resolve(base_dir, raw["data"])
-        if os.path.isfile(source):
-            column = raw.get("stage_column", "curriculum_stage")
-            split = split_by_stage(source, column, None if dry_run else split_dir, len(raw_stages))
+    if doc.data:
+        if os.path.isfile(doc.data):
+            split = split_by_stage(doc.data, doc.stage_column, None if dry_run else split_dir, len(doc.stages))
         else:
-            absent("data file not found", source)
+            absent("data file not found", doc.data)
     stages = []
-    for i, st in enumerate(raw_stages, 1):
-        st = dict(st or {})
-        params = {**defaults, **{k: v for k, v in st.items() if k not in ("name", "data", "extra_args")}}
-        params.pop("extra_args", None)
+    for i, spec in enumerate(doc.stages, 1):
         rows = None
-        if st.get("data"):
-            data = _resolve(base_dir, st["data"])
+        if spec.data:
+            data = spec.data
             if os.path.isfile(data):
                 rows = count_rows(data)
             else:
                 absent(f"stage {i} data file not found", data)
-        elif raw.get("data"):
+        else:
             data = stage_file(split_dir, i)
             rows = split[i] if split is not None else None
-        else:
-            raise ConfigError(f"stage {i} has no data: set stages[{i - 1}].data or a top-level data file")
         if rows == 0:
             raise ConfigError(f"stage {i} data is empty: {data}")
-        extra = st.get("extra_args", defaults.get("extra_args")) or []
-        stages.append(Stage(i, str(st.get("name") or f"stage{i}"), data, params, [str(a) for a in extra], rows))
-    env = {str(k): str(v) for k, v in (raw.get("env") or {}).items()}
-    for key, var in (("nproc_per_node", "NPROC_PER_NODE"), ("nnodes", "NNODES")):
-        if raw.get(key) is not None:
-            env[var] = str(raw[key])
-    plugins = [_resolve(base_dir, p) for p in raw.get("external_plugins") or []]
-    for p in plugins:
-        if not os.path.isfile(p):
-            raise ConfigError(f"external plugin not found: {p}")
+        extra = spec.extra_args if "extra_args" in spec.model_fields_set else doc.defaults.extra_args
+        stages.append(Stage(i, spec.name or f"stage{i}", data, stage_params(doc.defaults, spec), list(extra), rows))
+    env = dict(doc.env)
+    for value, var in ((doc.nproc_per_node, "NPROC_PER_NODE"), (doc.nnodes, "NNODES")):
+        if value is not None:
+            env[var] = str(value)
     return CurriculumConfig(
-        base_model=base_model,
-        model_type=str(raw["model_type"]),
-        template=str(raw["template"]),
-        output_dir=output_dir,
+        base_model=doc.base_model,
+        model_type=doc.model_type,
+        template=doc.template,
+        output_dir=doc.output_dir,
         stages=stages,
-        system=raw.get("system"),
-        external_plugins=plugins,
+        system=doc.system,
+        external_plugins=list(doc.external_plugins),
         env=env,
-        offline=bool(raw.get("offline", True)),
+        offline=doc.offline,
         missing=missing,
     )

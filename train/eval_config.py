@@ -1,64 +1,144 @@
-"""Evaluation config: which models, which benchmarks, how to serve; validated before anything runs."""
+"""Evaluation config: which models, which benchmarks, how to serve, the win rate. The YAML as pydantic models
+(one-line errors naming the field), and the checks on what it names, before anything runs."""
 
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Literal, Optional, Union, get_args
 
-import yaml
+from pydantic import Field, field_validator, model_validator
 
-from .config import ConfigError, _looks_local, _resolve
+from .common import ConfigError, ConfigModel, ConfigPath, HubOrPath, NonEmpty, looks_local, read_yaml, validate
 
 TEXT_BENCHMARKS = ("gsm8k", "math_500", "gpqa_diamond")
 MM_BENCHMARKS = ("mm_star", "math_vista", "math_vision")
 BENCHMARKS = TEXT_BENCHMARKS + MM_BENCHMARKS
-BENCH_FIELDS = {"limit", "dataset_id", "few_shot_num", "subset_list", "eval_batch_size"}
-TOP_FIELDS = {
-    "output_dir",
-    "models",
-    "curriculum_dir",
-    "base_model",
-    "benchmarks",
-    "generation",
-    "model_args",
-    "eval_batch_size",
-    "text_eval",
-    "serve",
-    "endpoint",
-    "winrate",
-}
-SERVE_FIELDS = {
-    "backend",
-    "port",
-    "start_timeout",
-    "model_type",
-    "template",
-    "extra_args",
-    "external_plugins",
-    "max_new_tokens",
-}
-SERVE_BACKENDS = ("auto", "vllm", "swift")
-TEXT_EVAL = ("llm_ckpt", "served")
+ServeBackend = Literal["auto", "vllm", "swift"]
+SERVE_BACKENDS = get_args(ServeBackend)
+TextEval = Literal["llm_ckpt", "served"]
+TEXT_EVAL = get_args(TextEval)
 
 
-@dataclass
-class EvalModel:
-    name: str
-    path: str
+class EvalModel(ConfigModel):
+    """A model to evaluate (an entry of `models:`)."""
+
+    name: NonEmpty
+    path: HubOrPath
+
+
+class BenchmarkArgs(ConfigModel):
+    """A benchmark's evalscope arguments (`benchmarks: {gsm8k: {few_shot_num: 0}}`); None is not passed."""
+
+    limit: Optional[Union[int, float]] = None  # rows, or a fraction of the benchmark
+    dataset_id: Optional[HubOrPath] = None  # a hub id or a local copy
+    few_shot_num: Optional[int] = None
+    subset_list: Optional[List[str]] = None
+    eval_batch_size: Optional[int] = None
+
+
+class ServeConfig(ConfigModel):
+    """How the runner serves a checkpoint (`serve:`)."""
+
+    backend: ServeBackend = "auto"  # auto: vLLM on a GPU machine, else swift deploy
+    port: Optional[int] = None  # None: a free one
+    start_timeout: float = 600
+    model_type: Optional[str] = None
+    template: Optional[str] = None
+    extra_args: List[str] = []
+    external_plugins: List[ConfigPath] = []
+    max_new_tokens: Optional[int] = None  # None: generation.max_tokens
+
+
+class Endpoint(ConfigModel):
+    """A running OpenAI-compatible server to evaluate through instead of serving each checkpoint (`endpoint:`)."""
+
+    url: NonEmpty
+    model: Optional[str] = None  # the served name; None: the model's own name
+    api_key_env: NonEmpty = "OPENAI_API_KEY"
+
+
+class JudgeConfig(ConfigModel):
+    """The win-rate judge (`winrate.judge:`), as the model layer takes it; None: the layer's default."""
+
+    backend: Optional[str] = None
+    model: Optional[str] = None
+    model_params: Optional[Dict[str, Any]] = None
+
+
+class WinrateConfig(ConfigModel):
+    """The depth/breadth win rate (`winrate:`): `base` and `tuned` answer the questions, the judge compares them."""
+
+    questions: ConfigPath  # JSON lines, the question under `question_key`
+    question_key: NonEmpty = "question"
+    base: NonEmpty  # names of evaluated models
+    tuned: NonEmpty
+    answer_backend: str = "hf"
+    answer_model_params: Optional[Dict[str, Any]] = None
+    max_tokens: int = 512
+    language: Literal["en", "zh"] = "en"
+    judge: JudgeConfig = Field(default_factory=JudgeConfig)
+
+    @model_validator(mode="after")
+    def _known_backends(self) -> "WinrateConfig":
+        from mindgym_ops.llm import BACKENDS  # imports Data-Juicer: only for configs that judge
+
+        for name, value in (
+            ("winrate.answer_backend", self.answer_backend),
+            ("winrate.judge.backend", self.judge.backend),
+        ):
+            if value is not None and value not in BACKENDS:
+                raise ValueError(f"{name} must be one of {list(BACKENDS)}, got {value!r}")
+        return self
+
+
+class EvalFile(ConfigModel):
+    """An evaluation config file (configs/eval_*.yaml)."""
+
+    output_dir: ConfigPath
+    base_model: Optional[HubOrPath] = None  # evaluated as `base`, the model the deltas are against
+    models: List[EvalModel] = []
+    curriculum_dir: Optional[ConfigPath] = None  # a mindgym-train output_dir: each finished stage is evaluated
+    benchmarks: Dict[str, BenchmarkArgs] = Field(default_factory=dict, validate_default=True)
+    generation: Dict[str, Any] = Field(default_factory=lambda: {"max_tokens": 1024, "temperature": 0.0})
+    model_args: Dict[str, Any] = {}
+    eval_batch_size: int = 1
+    text_eval: TextEval = "llm_ckpt"
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+    endpoint: Optional[Endpoint] = None
+    winrate: Optional[WinrateConfig] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_some_model(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and not any(raw.get(key) for key in ("base_model", "models", "curriculum_dir")):
+            raise ValueError("no models to evaluate: set base_model, models or curriculum_dir")
+        return raw
+
+    @field_validator("benchmarks", mode="before")
+    @classmethod
+    def _known_benchmarks(cls, value: Any) -> Any:
+        if isinstance(value, list):  # `benchmarks: [gsm8k, mm_star]`: each with evalscope's defaults
+            value = {name: {} for name in value}
+        if not isinstance(value, dict) or not value:
+            raise ValueError(f"`benchmarks` must list some of {list(BENCHMARKS)}")
+        for name in value:
+            if name not in BENCHMARKS:
+                raise ValueError(f"unknown benchmark {name!r}; valid: {list(BENCHMARKS)}")
+        return {name: args or {} for name, args in value.items()}
 
 
 @dataclass
 class EvalConfig:
     output_dir: str
-    models: List[EvalModel]
-    benchmarks: Dict[str, Dict[str, Any]]
+    models: List[EvalModel]  # the base model first: the deltas are against it
+    benchmarks: Dict[str, BenchmarkArgs]
     generation: Dict[str, Any] = field(default_factory=dict)
     model_args: Dict[str, Any] = field(default_factory=dict)
     eval_batch_size: int = 1
     text_eval: str = "llm_ckpt"
-    serve: Dict[str, Any] = field(default_factory=dict)
-    endpoint: Optional[Dict[str, str]] = None
-    winrate: Optional[Dict[str, Any]] = None
+    serve: ServeConfig = field(default_factory=ServeConfig)
+    endpoint: Optional[Endpoint] = None
+    winrate: Optional[WinrateConfig] = None
     missing: List[str] = field(default_factory=list)  # dry run: inputs not there yet
     curriculum_pending: Optional[str] = None  # dry run: the curriculum folder without a finished stage yet
 
@@ -70,14 +150,16 @@ def curriculum_models(curriculum_dir: str) -> List[EvalModel]:
         raise ConfigError(f"no finished curriculum in {curriculum_dir} (missing curriculum_state.json)")
     with open(state_path, encoding="utf-8") as f:
         stages = json.load(f)["stages"]
-    return [EvalModel(name, st["final_model"]) for name, st in stages.items()]
+    return [EvalModel(name=name, path=st["final_model"]) for name, st in stages.items()]
 
 
 def load_eval_config(path: str, dry_run: bool = False) -> EvalConfig:
     """Validate an evaluation config.
 
     A dry run accepts inputs that are not there yet: a curriculum without a finished stage (`curriculum_pending`;
-    its stages are left out), local checkpoints and datasets (listed in `missing`). A real run refuses them."""
+    its stages are left out), local checkpoints, datasets and win-rate questions (listed in `missing`). A real run
+    refuses them."""
+    doc = validate(EvalFile, read_yaml(path), path)
     missing: List[str] = []
     pending = None
 
@@ -86,82 +168,43 @@ def load_eval_config(path: str, dry_run: bool = False) -> EvalConfig:
             raise ConfigError(message)
         missing.append(where)
 
-    if not os.path.isfile(path):
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = yaml.safe_load(f) or {}
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {getattr(e, 'problem', None) or type(e).__name__}") from None
-    unknown = set(raw) - TOP_FIELDS
-    if unknown:
-        raise ConfigError(f"unknown config field {sorted(unknown)[0]!r}; allowed: {sorted(TOP_FIELDS)}")
-    if not raw.get("output_dir"):
-        raise ConfigError("missing required field 'output_dir'")
-    base_dir = os.path.dirname(os.path.abspath(path))
-    models: List[EvalModel] = []
-    if raw.get("base_model"):
-        models.append(EvalModel("base", str(raw["base_model"])))
-    for m in raw.get("models") or []:
-        if not isinstance(m, dict) or not m.get("name") or not m.get("path"):
-            raise ConfigError(f"each entry of `models` needs a name and a path, got {m!r}")
-        models.append(EvalModel(str(m["name"]), str(m["path"])))
-    if raw.get("curriculum_dir"):
-        curriculum_dir = _resolve(base_dir, raw["curriculum_dir"])
+    models = ([EvalModel(name="base", path=doc.base_model)] if doc.base_model else []) + list(doc.models)
+    if doc.curriculum_dir:
         try:
-            models += curriculum_models(curriculum_dir)
+            models += curriculum_models(doc.curriculum_dir)
         except ConfigError:
             if not dry_run:
                 raise
-            pending = curriculum_dir
-    if not models and pending:
-        raise ConfigError(f"no models to evaluate: no base_model or models, and no curriculum stages yet in {pending}")
+            pending = doc.curriculum_dir
     if not models:
-        raise ConfigError("no models to evaluate: set base_model, models or curriculum_dir")
-    endpoint = raw.get("endpoint")
+        raise ConfigError(
+            f"no models to evaluate: no base_model or models, and no curriculum stages yet in {doc.curriculum_dir}"
+        )
     for m in models:
-        if _looks_local(m.path):
-            m.path = _resolve(base_dir, m.path)
-            if not os.path.isdir(m.path) and not endpoint:
-                absent(f"checkpoint for model {m.name!r} not found: {m.path}", m.path)
-    benches = raw.get("benchmarks")
-    if isinstance(benches, list):
-        benches = {b: {} for b in benches}
-    if not isinstance(benches, dict) or not benches:
-        raise ConfigError(f"`benchmarks` must list some of {list(BENCHMARKS)}")
-    for name, args in benches.items():
-        if name not in BENCHMARKS:
-            raise ConfigError(f"unknown benchmark {name!r}; valid: {list(BENCHMARKS)}")
-        bad = set(args or {}) - BENCH_FIELDS
-        if bad:
-            raise ConfigError(f"unknown field {sorted(bad)[0]!r} for benchmark {name}; allowed: {sorted(BENCH_FIELDS)}")
-        if args and args.get("dataset_id") and _looks_local(str(args["dataset_id"])):
-            args["dataset_id"] = _resolve(base_dir, str(args["dataset_id"]))
-            if not os.path.exists(args["dataset_id"]):
-                absent(f"dataset_id for {name} not found: {args['dataset_id']}", args["dataset_id"])
-    serve = dict(raw.get("serve") or {})
-    bad = set(serve) - SERVE_FIELDS
-    if bad:
-        raise ConfigError(f"unknown serve field {sorted(bad)[0]!r}; allowed: {sorted(SERVE_FIELDS)}")
-    if serve.get("backend", "auto") not in SERVE_BACKENDS:
-        raise ConfigError(f"serve.backend must be one of {list(SERVE_BACKENDS)}, got {serve.get('backend')!r}")
-    serve["external_plugins"] = [_resolve(base_dir, p) for p in serve.get("external_plugins") or []]
-    text_eval = raw.get("text_eval", "llm_ckpt")
-    if text_eval not in TEXT_EVAL:
-        raise ConfigError(f"text_eval must be one of {list(TEXT_EVAL)}, got {text_eval!r}")
-    if endpoint is not None and (not isinstance(endpoint, dict) or not endpoint.get("url")):
-        raise ConfigError("endpoint needs a url (and optionally model, api_key_env)")
+        if looks_local(m.path) and not os.path.isdir(m.path) and not doc.endpoint:
+            absent(f"checkpoint for model {m.name!r} not found: {m.path}", m.path)
+    for name, args in doc.benchmarks.items():
+        if args.dataset_id and looks_local(args.dataset_id) and not os.path.exists(args.dataset_id):
+            absent(f"dataset_id for {name} not found: {args.dataset_id}", args.dataset_id)
+    if doc.winrate:
+        if not os.path.isfile(doc.winrate.questions):
+            absent(f"winrate questions file not found: {doc.winrate.questions}", doc.winrate.questions)
+        names = [m.name for m in models]
+        for role in ("base", "tuned"):
+            chosen = getattr(doc.winrate, role)
+            if chosen not in names and pending is None:  # a pending curriculum's stages are not known yet
+                raise ConfigError(f"winrate.{role} must be one of the evaluated models {names}, got {chosen!r}")
     return EvalConfig(
-        output_dir=_resolve(base_dir, raw["output_dir"]),
+        output_dir=doc.output_dir,
         models=models,
-        benchmarks={k: dict(v or {}) for k, v in benches.items()},
-        generation=dict(raw.get("generation") or {"max_tokens": 1024, "temperature": 0.0}),
-        model_args=dict(raw.get("model_args") or {}),
-        eval_batch_size=int(raw.get("eval_batch_size", 1)),
-        text_eval=text_eval,
-        serve=serve,
-        endpoint=endpoint,
-        winrate=raw.get("winrate"),
+        benchmarks=doc.benchmarks,
+        generation=doc.generation,
+        model_args=doc.model_args,
+        eval_batch_size=doc.eval_batch_size,
+        text_eval=doc.text_eval,
+        serve=doc.serve,
+        endpoint=doc.endpoint,
+        winrate=doc.winrate,
         missing=missing,
         curriculum_pending=pending,
     )

@@ -6,7 +6,6 @@ served model: the runner starts an OpenAI-compatible server per checkpoint (vLLM
 `swift deploy` on CPU), waits until it answers, and always stops it; or it uses `endpoint`.
 A rerun skips evaluations whose report already exists. Builders are pure; `main` only runs them."""
 
-import argparse
 import csv
 import json
 import os
@@ -17,13 +16,12 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
-from .config import ConfigError
+from .common import OFFLINE_ENV, ConfigError, find_program, parse_cli
 from .eval_config import MM_BENCHMARKS, EvalConfig, EvalModel, load_eval_config
-from .launcher import _resolve as resolve_program
 
-OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+SERVED = "<served>"  # a served task's api_url in the plan, until the runner has started the server
 
 
 def work_dir(cfg: EvalConfig, model: EvalModel, bench: str) -> str:
@@ -42,7 +40,7 @@ def build_task_config(
     cfg: EvalConfig, model: EvalModel, bench: str, api_url: Optional[str] = None, served_name: Optional[str] = None
 ) -> Dict[str, Any]:
     """The evalscope TaskConfig (as a dict) for one model on one benchmark."""
-    args = dict(cfg.benchmarks[bench])
+    args = cfg.benchmarks[bench].model_dump(exclude_none=True)
     limit = args.pop("limit", None)
     batch = args.pop("eval_batch_size", cfg.eval_batch_size)
     task: Dict[str, Any] = {
@@ -62,7 +60,7 @@ def build_task_config(
             model=served_name or model.name,
             eval_type="openai_api",
             api_url=api_url,
-            api_key=os.environ.get((cfg.endpoint or {}).get("api_key_env", "OPENAI_API_KEY"), "EMPTY"),
+            api_key=os.environ.get(cfg.endpoint.api_key_env if cfg.endpoint else "OPENAI_API_KEY", "EMPTY"),
         )
     else:
         task.update(
@@ -78,9 +76,8 @@ def build_task_config(
 
 
 def serve_backend(cfg: EvalConfig) -> str:
-    backend = cfg.serve.get("backend", "auto")
-    if backend != "auto":
-        return backend
+    if cfg.serve.backend != "auto":
+        return cfg.serve.backend
     try:
         import torch
 
@@ -107,7 +104,7 @@ def build_serve_argv(cfg: EvalConfig, model: EvalModel, port: int) -> List[str]:
             "127.0.0.1",
             "--port",
             str(port),
-            *map(str, s.get("extra_args") or []),
+            *s.extra_args,
         ]
     argv = [
         "swift",
@@ -123,15 +120,15 @@ def build_serve_argv(cfg: EvalConfig, model: EvalModel, port: int) -> List[str]:
         "--served_model_name",
         model.name,
         "--max_new_tokens",
-        str(s.get("max_new_tokens", cfg.generation.get("max_tokens", 1024))),
+        str(s.max_new_tokens or cfg.generation.get("max_tokens", 1024)),
     ]
-    if s.get("model_type"):
-        argv += ["--model_type", s["model_type"]]
-    if s.get("template"):
-        argv += ["--template", s["template"]]
-    if s.get("external_plugins"):
-        argv += ["--external_plugins", *s["external_plugins"]]
-    return argv + [str(a) for a in s.get("extra_args") or []]
+    if s.model_type:
+        argv += ["--model_type", s.model_type]
+    if s.template:
+        argv += ["--template", s.template]
+    if s.external_plugins:
+        argv += ["--external_plugins", *s.external_plugins]
+    return argv + list(s.extra_args)
 
 
 def free_port() -> int:
@@ -158,21 +155,21 @@ def wait_ready(url: str, proc: Optional[subprocess.Popen], timeout: float) -> No
 def served(cfg: EvalConfig, model: EvalModel) -> Iterator[Dict[str, str]]:
     """An OpenAI-compatible endpoint for `model`: the configured one, or a server we start and always stop."""
     if cfg.endpoint:
-        url = cfg.endpoint["url"].rstrip("/")
+        url = cfg.endpoint.url.rstrip("/")
         wait_ready(url, None, 10)
-        yield {"url": url, "model": cfg.endpoint.get("model", model.name)}
+        yield {"url": url, "model": cfg.endpoint.model or model.name}
         return
-    port = int(cfg.serve.get("port") or free_port())
+    port = cfg.serve.port or free_port()
     argv = build_serve_argv(cfg, model, port)
     log = open(os.path.join(cfg.output_dir, f"server_{model.name}.log"), "w")
     print(f"[{model.name}] starting server: {' '.join(argv)}", flush=True)
     env = {**os.environ, **OFFLINE_ENV}
     proc = subprocess.Popen(
-        [resolve_program(argv[0])] + argv[1:], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        [find_program(argv[0])] + argv[1:], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
     )
     try:
         url = f"http://127.0.0.1:{port}/v1"
-        wait_ready(url, proc, float(cfg.serve.get("start_timeout", 600)))
+        wait_ready(url, proc, cfg.serve.start_timeout)
         yield {"url": url, "model": model.name}
     finally:
         if proc.poll() is None:
@@ -197,29 +194,49 @@ def run_one(task: Dict[str, Any]) -> None:
     run_task(task_cfg=task)
 
 
-def evaluate(cfg: EvalConfig) -> Dict[str, Dict[str, float]]:
+def plan(cfg: EvalConfig) -> List[Dict[str, Any]]:
+    """Every evaluation in the order `evaluate` runs them, [{model, bench, served, task}]: per model its benchmarks
+    on the local checkpoint, then those through a server (one for them all). A served task names the configured
+    endpoint, or `SERVED` until the runner has started the server."""
+    steps = []
+    for model in cfg.models:
+        local = [b for b in cfg.benchmarks if not needs_server(cfg, b)]
+        for bench in local + [b for b in cfg.benchmarks if b not in local]:
+            served = bench not in local
+            if not served:
+                url, name = None, None
+            elif cfg.endpoint:
+                url, name = cfg.endpoint.url.rstrip("/"), cfg.endpoint.model or model.name
+            else:
+                url, name = SERVED, model.name
+            task = build_task_config(cfg, model, bench, url, name)
+            steps.append({"model": model, "bench": bench, "served": served, "task": task})
+    return steps
+
+
+def evaluate(cfg: EvalConfig, run_task: Callable[[Dict[str, Any]], None] = run_one) -> Dict[str, Dict[str, float]]:
+    """Execute `plan`, skipping evaluations whose report exists; then the results table and chart."""
     os.makedirs(cfg.output_dir, exist_ok=True)
     os.environ.update(OFFLINE_ENV)
-    scores: Dict[str, Dict[str, float]] = {}
+    steps = plan(cfg)
     for model in cfg.models:
-        scores[model.name] = {}
-        local = [b for b in cfg.benchmarks if not needs_server(cfg, b)]
-        remote = [b for b in cfg.benchmarks if needs_server(cfg, b)]
-        for bench in local:
-            if not os.path.isfile(report_path(cfg, model, bench)):
-                print(f"[{model.name}] {bench} (local checkpoint)", flush=True)
-                run_one(build_task_config(cfg, model, bench))
+        todo = []
+        for step in (s for s in steps if s["model"] is model):
+            if os.path.isfile(report_path(cfg, model, step["bench"])):
+                print(f"[{model.name}] {step['bench']}: done earlier", flush=True)
+            elif step["served"]:
+                todo.append(step)
             else:
-                print(f"[{model.name}] {bench}: done earlier", flush=True)
-            scores[model.name][bench] = read_score(report_path(cfg, model, bench))
-        todo = [b for b in remote if not os.path.isfile(report_path(cfg, model, b))]
+                print(f"[{model.name}] {step['bench']} (local checkpoint)", flush=True)
+                run_task(step["task"])
         if todo:
             with served(cfg, model) as ep:
-                for bench in todo:
-                    print(f"[{model.name}] {bench} (served at {ep['url']})", flush=True)
-                    run_one(build_task_config(cfg, model, bench, ep["url"], ep["model"]))
-        for bench in remote:
-            scores[model.name][bench] = read_score(report_path(cfg, model, bench))
+                for step in todo:
+                    print(f"[{model.name}] {step['bench']} (served at {ep['url']})", flush=True)
+                    run_task({**step["task"], "api_url": ep["url"], "model": ep["model"]})
+    scores: Dict[str, Dict[str, float]] = {m.name: {} for m in cfg.models}
+    for step in steps:
+        scores[step["model"].name][step["bench"]] = read_score(report_path(cfg, step["model"], step["bench"]))
     write_results(cfg, scores)
     return scores
 
@@ -272,22 +289,23 @@ def print_tasks(cfg: EvalConfig) -> None:
         )
     if cfg.missing:
         print(f"mindgym-eval: warning: not there yet: {', '.join(cfg.missing)}", file=sys.stderr)
-    for m in cfg.models:
-        for b in cfg.benchmarks:
-            url = "<served>" if needs_server(cfg, b) else None
-            print(json.dumps(build_task_config(cfg, m, b, url, m.name if url else None)))
+    for step in plan(cfg):
+        print(json.dumps(step["task"]))
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    ap = argparse.ArgumentParser(prog="mindgym-eval", description=__doc__.splitlines()[0])
-    ap.add_argument("--config", required=True, help="evaluation config YAML (see configs/)")
-    ap.add_argument("--dry-run", action="store_true", help="print the evalscope task configs and exit")
-    args = ap.parse_args(argv)
+    args = parse_cli(
+        "mindgym-eval",
+        __doc__,
+        "evaluation config YAML (see configs/)",
+        "print the evalscope task configs and exit",
+        argv,
+    )
     try:
         cfg = load_eval_config(args.config, dry_run=args.dry_run)
         if cfg.endpoint and not args.dry_run:
             try:
-                wait_ready(cfg.endpoint["url"].rstrip("/"), None, 10)
+                wait_ready(cfg.endpoint.url.rstrip("/"), None, 10)
             except RuntimeError as e:
                 raise ConfigError(f"endpoint unreachable: {e}") from None
     except ConfigError as e:

@@ -5,18 +5,19 @@ stage is merged (`swift export --merge_lora true`) and the next stage loads the 
 full fine-tuning stage hands over its last checkpoint. A rerun skips finished stages and resumes
 an interrupted one from its last checkpoint. Commands are argv lists, never shell strings."""
 
-import argparse
 import glob
 import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
-from .config import ConfigError, CurriculumConfig, Stage, load_config
+import jsonlines
+
+from .common import OFFLINE_ENV, ConfigError, find_program, parse_cli
+from .config import CurriculumConfig, Stage, load_config
 
 STATE_FILE = "curriculum_state.json"
 _CKPT = re.compile(r"checkpoint-(\d+)$")
@@ -26,9 +27,11 @@ def stage_dir(cfg: CurriculumConfig, stage: Stage) -> str:
     return os.path.join(cfg.output_dir, f"{stage.index:02d}_{stage.name}")
 
 
-def _flag(value) -> str:
+def _flag(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():  # `num_train_epochs: 1` reads back as 1.0
+        return str(int(value))
     return str(value)
 
 
@@ -80,13 +83,10 @@ def last_checkpoint(output_dir: str) -> Optional[str]:
     """The newest complete checkpoint of a stage (ms-swift's logging.jsonl, else the highest checkpoint-N)."""
     log = os.path.join(output_dir, "logging.jsonl")
     if os.path.isfile(log):
-        with open(log, encoding="utf-8") as f:
-            lines = [ln for ln in f if ln.strip()]
-        for line in reversed(lines):
-            try:
-                ckpt = json.loads(line).get("last_model_checkpoint")
-            except ValueError:
-                continue
+        with jsonlines.open(log) as reader:  # a line cut by a kill is passed over
+            records = list(reader.iter(type=dict, skip_empty=True, skip_invalid=True))
+        for record in reversed(records):
+            ckpt = record.get("last_model_checkpoint")
             if ckpt and os.path.isdir(ckpt):
                 return ckpt
     found = []
@@ -113,21 +113,39 @@ def save_state(cfg: CurriculumConfig, state: Dict) -> None:
     os.replace(path + ".tmp", path)
 
 
+def output_ref(stage: Stage) -> str:
+    """How a plan names the model a stage makes before it exists."""
+    return f"<{stage.name} output>"
+
+
+def checkpoint_ref(stage: Stage) -> str:
+    """How a plan names a stage's last checkpoint before it exists."""
+    return f"<{stage.name} checkpoint>"
+
+
+def finished_model(state: Dict, stage: Stage) -> Optional[str]:
+    """The model a stage made in an earlier run, when it is still there."""
+    done = state["stages"].get(stage.name)
+    return done["final_model"] if done and os.path.isdir(done["final_model"]) else None
+
+
 def plan(cfg: CurriculumConfig, state: Dict) -> List[Dict]:
-    """Every command the run would make now, in order: [{stage, kind, argv}]. Finished stages are skipped."""
+    """Every command the run makes now, in order: [{stage, kind, argv, model, resume}], `model` being what the
+    stage starts from. Finished stages are skipped. What an earlier step makes is named by `output_ref` and
+    `checkpoint_ref` until `run` knows it."""
     steps, model = [], cfg.base_model
     for stage in cfg.stages:
-        done = state["stages"].get(stage.name)
-        if done and os.path.isdir(done["final_model"]):
-            model = done["final_model"]
+        done = finished_model(state, stage)
+        if done:
+            model = done
             continue
         resume = last_checkpoint(stage_dir(cfg, stage))
-        steps.append({"stage": stage, "kind": "sft", "argv": build_sft_argv(cfg, stage, model, resume)})
-        model = f"<{stage.name} output>"
+        sft = build_sft_argv(cfg, stage, model, resume)
+        steps.append({"stage": stage, "kind": "sft", "argv": sft, "model": model, "resume": resume})
         if stage.tuner == "lora":
-            steps.append(
-                {"stage": stage, "kind": "export", "argv": build_export_argv(cfg, f"<{stage.name} checkpoint>")}
-            )
+            export = build_export_argv(cfg, checkpoint_ref(stage))
+            steps.append({"stage": stage, "kind": "export", "argv": export, "model": model, "resume": None})
+        model = output_ref(stage)
     return steps
 
 
@@ -150,60 +168,57 @@ def print_plan(cfg: CurriculumConfig) -> None:
         print(shlex.join(step["argv"]))
 
 
-def _resolve(program: str) -> str:
-    """The CLI next to this interpreter when it is not on PATH (a venv used without activating it)."""
-    if shutil.which(program):
-        return program
-    beside = os.path.join(os.path.dirname(sys.executable), program)
-    return beside if os.path.exists(beside) else program
-
-
-def _run(argv: List[str], env: Dict[str, str]) -> None:
-    print("+ " + shlex.join(argv), flush=True)  # for the log only; the command itself is an argv list
-    proc = subprocess.run([_resolve(argv[0])] + argv[1:], env=env)
+def run_command(argv: List[str], env: Dict[str, str]) -> None:
+    """Run one step's command (an argv list, never a shell string); a failure stops the run with one line."""
+    print("+ " + shlex.join(argv), flush=True)  # for the log only
+    proc = subprocess.run([find_program(argv[0])] + argv[1:], env=env)
     if proc.returncode != 0:
         raise SystemExit(f"mindgym-train: `{argv[0]} {argv[1]}` failed with exit code {proc.returncode}")
 
 
-def run(cfg: CurriculumConfig) -> str:
-    env = {**os.environ, **cfg.env}
-    if cfg.offline:
-        env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+Executor = Callable[[List[str], Dict[str, str]], None]
+
+
+def run(cfg: CurriculumConfig, execute: Executor = run_command) -> str:
+    """Execute `plan` step by step, filling in what each step made; each finished stage goes to the state file.
+    Returns the last stage's model."""
+    env = {**os.environ, **cfg.env, **(OFFLINE_ENV if cfg.offline else {})}
     state = load_state(cfg)
-    model = cfg.base_model
     for stage in cfg.stages:
-        done = state["stages"].get(stage.name)
-        if done and os.path.isdir(done["final_model"]):
-            print(f"[{stage.name}] done earlier: {done['final_model']}", flush=True)
-            model = done["final_model"]
-            continue
-        out = stage_dir(cfg, stage)
-        resume = last_checkpoint(out)
-        if resume:
-            print(f"[{stage.name}] resuming from {resume}", flush=True)
-        print(f"[{stage.name}] training from {model}", flush=True)
-        _run(build_sft_argv(cfg, stage, model, resume), env)
-        ckpt = last_checkpoint(out)
-        if ckpt is None:
-            raise SystemExit(f"mindgym-train: {stage.name} finished without a checkpoint in {out}")
-        if stage.tuner == "lora":
-            merged = ckpt + "-merged"
-            if not os.path.isdir(merged):
-                _run(build_export_argv(cfg, ckpt), env)
-            final = merged
-        else:
-            final = ckpt
-        state["stages"][stage.name] = {"final_model": final, "started_from": model, "checkpoint": ckpt}
-        save_state(cfg, state)
-        model = final
-    return model
+        done = finished_model(state, stage)
+        if done:
+            print(f"[{stage.name}] done earlier: {done}", flush=True)
+    made: Dict[str, str] = {}  # output_ref / checkpoint_ref -> the path the step made
+    for step in plan(cfg, state):
+        stage = step["stage"]
+        argv = [made.get(arg, arg) for arg in step["argv"]]
+        if step["kind"] == "sft":
+            if step["resume"]:
+                print(f"[{stage.name}] resuming from {step['resume']}", flush=True)
+            print(f"[{stage.name}] training from {made.get(step['model'], step['model'])}", flush=True)
+            execute(argv, env)
+            out = stage_dir(cfg, stage)
+            ckpt = last_checkpoint(out)
+            if ckpt is None:
+                raise SystemExit(f"mindgym-train: {stage.name} finished without a checkpoint in {out}")
+            made[checkpoint_ref(stage)] = ckpt
+            made[output_ref(stage)] = ckpt + "-merged" if stage.tuner == "lora" else ckpt
+        elif not os.path.isdir(made[output_ref(stage)]):  # a merge an interrupted run finished is kept
+            execute(argv, env)
+        if step["kind"] == "export" or stage.tuner != "lora":  # the stage's last step
+            state["stages"][stage.name] = {
+                "final_model": made[output_ref(stage)],
+                "started_from": made.get(step["model"], step["model"]),
+                "checkpoint": made[checkpoint_ref(stage)],
+            }
+            save_state(cfg, state)
+    return state["stages"][cfg.stages[-1].name]["final_model"]
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    ap = argparse.ArgumentParser(prog="mindgym-train", description=__doc__.splitlines()[0])
-    ap.add_argument("--config", required=True, help="curriculum config YAML (see configs/)")
-    ap.add_argument("--dry-run", action="store_true", help="print every command and exit")
-    args = ap.parse_args(argv)
+    args = parse_cli(
+        "mindgym-train", __doc__, "curriculum config YAML (see configs/)", "print every command and exit", argv
+    )
     try:
         cfg = load_config(args.config, dry_run=args.dry_run)
     except (ConfigError, OSError) as e:

@@ -11,6 +11,9 @@ from mindgym_ops.llm import LLM
 from mindgym_ops.prompts import load_template
 from mindgym_ops.schemas import PairwiseVerdict
 
+from .common import read_jsonl
+from .eval_config import EvalConfig
+
 DIMENSIONS = ("depth", "breadth")
 
 
@@ -62,20 +65,18 @@ def win_rate(
     return {"summary": summary, "records": records}
 
 
-def run_winrate(cfg) -> Dict[str, Any]:
+def run_winrate(cfg: EvalConfig) -> Dict[str, Any]:
     """Generate answers from the configured base and tuned models, judge them, write winrate.json/.md."""
     w = cfg.winrate
     names = {m.name: m for m in cfg.models}
-    with open(w["questions"], encoding="utf-8") as f:
-        questions = [json.loads(line)[w.get("question_key", "question")] for line in f if line.strip()]
+    questions = [row[w.question_key] for row in read_jsonl(w.questions)]
     answers = {}
-    for role in ("base", "tuned"):
-        model = names[w[role]]
+    for role, name in (("base", w.base), ("tuned", w.tuned)):
         llm = LLM(
-            backend=w.get("answer_backend", "hf"),
-            model=model.path,
-            model_params=w.get("answer_model_params"),
-            sampling_params={"temperature": 0.0, "max_tokens": int(w.get("max_tokens", 512))},
+            backend=w.answer_backend,
+            model=names[name].path,
+            model_params=w.answer_model_params,
+            sampling_params={"temperature": 0.0, "max_tokens": w.max_tokens},
         )
         res = llm.chat_batch(
             [[{"role": "user", "content": q}] for q in questions],
@@ -83,9 +84,8 @@ def run_winrate(cfg) -> Dict[str, Any]:
             keys=[f"{role}:{i}" for i in range(len(questions))],
         )
         answers[role] = [r.text or "" for r in res]
-    j = w.get("judge") or {}
-    judge = LLM(backend=j.get("backend"), model=j.get("model"), model_params=j.get("model_params"))
-    out = win_rate(judge, questions, answers["base"], answers["tuned"], w.get("language", "en"))
+    judge = LLM(backend=w.judge.backend, model=w.judge.model, model_params=w.judge.model_params)
+    out = win_rate(judge, questions, answers["base"], answers["tuned"], w.language)
     path = os.path.join(cfg.output_dir, "winrate.json")
     os.makedirs(cfg.output_dir, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:

@@ -4,12 +4,12 @@ writes) and the run's job folder, which Data-Juicer puts beside the export unles
 recipe, Data-Juicer's events and its logs."""
 
 import gzip
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+import jsonlines
 import yaml
 
 from ..ops.counters import COUNTS_DIR, OpCounters
@@ -64,15 +64,14 @@ def export_files(export: Path) -> List[Path]:
 
 
 def read_rows(export: Path) -> List[Dict[str, Any]]:
-    rows = []
+    rows: List[Dict[str, Any]] = []
     for path in export_files(export):
-        with open(path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as e:
-                        raise ReportError(f"not JSON lines: {path}:{n}: {e.msg}") from None
+        with jsonlines.open(path) as reader:
+            try:
+                rows.extend(reader.iter(type=dict, skip_empty=True))
+            except jsonlines.InvalidLineError as e:
+                detail = getattr(e.__cause__, "msg", "not a JSON object")
+                raise ReportError(f"not JSON lines: {path}:{e.lineno}: {detail}") from None
     stats_file = export.with_name(f"{export.stem}_stats.jsonl")
     # without keep_stats_in_res_ds the scores live in a separate file, line for line
     if export.is_file() and stats_file.is_file() and not any("__dj__stats__" in r for r in rows):
@@ -87,11 +86,9 @@ def _completed_export(job_dir: Path) -> Tuple[Optional[str], Optional[float], st
     """(export path, seconds, executor) from the job's Data-Juicer events."""
     out, seconds, executor = None, None, "default"
     for path in sorted(job_dir.glob("events_*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                continue
+        with jsonlines.open(path) as reader:  # a line cut short by a killed job is passed over
+            events = list(reader.iter(type=dict, skip_empty=True, skip_invalid=True))
+        for event in events:
             if event.get("event_type") == "job_start":
                 executor = (event.get("config") or {}).get("executor_type") or executor
             elif event.get("event_type") == "job_complete":

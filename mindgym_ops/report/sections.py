@@ -5,7 +5,10 @@ import json
 from collections import Counter
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from ..ops.mindgym_depth_breadth_filter import BREADTH, DEPTH, JUDGE_RECORD
 from ..ops.mindgym_multihop_qa_mapper import MindgymMultihopQaMapper
+from ..ops.mindgym_self_consistency_filter import SOLVE_RATE, SOLVE_RECORD
+from ..ops.rows import FAILURE_KEY
 from ..schemas import CATEGORIES, IMAGE_PRINCIPLES, TEXT_PRINCIPLES
 from ..substance import SubstanceThresholds, check_multihop, copied_seed, normalise
 from ..text import strip_answer_leak
@@ -124,7 +127,7 @@ def judge_calibrations(rows: List[Dict[str, Any]], steps: Iterable[Step] = ()) -
         if isinstance(cal, dict):
             found.setdefault(json.dumps(cal, sort_keys=True), cal)
     for r in rows:
-        blobs = [stats(r).get("mindgym_judge_record")] + list((r.get(META) or {}).values())
+        blobs = [stats(r).get(JUDGE_RECORD)] + list((r.get(META) or {}).values())
         for blob in blobs:
             record = blob if isinstance(blob, dict) else _json(blob)
             cal = record.get("judge_calibration") if isinstance(record, dict) else None
@@ -146,7 +149,7 @@ def solve_bins(rows: List[Dict[str, Any]]) -> List[float]:
     """Every rate k attempts can give (0, 1/k, ..., 1), k read from the solve records."""
     ks = Counter()
     for r in rows:
-        record = _json(stats(r).get("mindgym_solve_record"))
+        record = _json(stats(r).get(SOLVE_RECORD))
         if isinstance(record, dict) and record.get("attempts"):
             ks[len(record["attempts"])] += 1
     k = ks.most_common(1)[0][0] if ks else 0
@@ -159,12 +162,12 @@ def scores(rows: List[Dict[str, Any]], steps: Iterable[Step] = ()) -> Dict[str, 
 
     return {
         "charts": [
-            ("Depth", "mindgym_depth", histogram(values("mindgym_depth"), range(1, 6), "judge failed")),
-            ("Breadth", "mindgym_breadth", histogram(values("mindgym_breadth"), range(1, 6), "judge failed")),
+            ("Depth", DEPTH, histogram(values(DEPTH), range(1, 6), "judge failed")),
+            ("Breadth", BREADTH, histogram(values(BREADTH), range(1, 6), "judge failed")),
             (
                 "Solve rate",
-                "mindgym_solve_rate",
-                histogram(values("mindgym_solve_rate"), solve_bins(rows), "undecided"),
+                SOLVE_RATE,
+                histogram(values(SOLVE_RATE), solve_bins(rows), "undecided"),
             ),
         ],
         "calibrations": judge_calibrations(rows, steps),
@@ -268,7 +271,7 @@ def substance(run: Run) -> Dict[str, Any]:
         ],
         "attempted": attempted,
         "flagged_in_export": Counter(
-            (r.get(META) or {}).get("mindgym_failure") for r in rows if (r.get(META) or {}).get("mindgym_failure")
+            (r.get(META) or {}).get(FAILURE_KEY) for r in rows if (r.get(META) or {}).get(FAILURE_KEY)
         ).most_common(),
     }
 
@@ -338,10 +341,10 @@ def example(row: Dict[str, Any]) -> Dict[str, Any]:
         "images": [p for p in row.get("images") or [] if isinstance(p, str)],
         "scores": [
             (k.replace("mindgym_", ""), "failed" if st[k] == FAILED else f"{st[k]:g}")
-            for k in ("mindgym_depth", "mindgym_breadth", "mindgym_solve_rate")
+            for k in (DEPTH, BREADTH, SOLVE_RATE)
             if isinstance(st.get(k), (int, float))
         ],
-        "failure": (row.get(META) or {}).get("mindgym_failure") or "",
+        "failure": (row.get(META) or {}).get(FAILURE_KEY) or "",
     }
 
 

@@ -8,11 +8,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from helpers import api_run_env, read_jsonl, run_dj
+from mindgym_script import prompt_text
 from seed_data import IMAGE_TYPE, okvqa_parquet, scienceqa_release
 from test_image_pipeline import decoded, image_parts, image_recipe, pixels
 
 from mindgym_ops import okvqa, scienceqa
-from mindgym_ops.testing.server import prompt_text
 
 ROW_TYPES = {
     "text": str,
@@ -131,3 +131,21 @@ def test_every_seed_set_writes_one_row_form(tmp_path):
     pq.write_table(pa.table({"image": pa.array([None], IMAGE_TYPE), "question": ["q"]}), tmp_path / "bad.parquet")
     with pytest.raises(ValueError, match=r"not an OK-VQA parquet, missing columns \['answers'\]"):
         okvqa.convert(str(tmp_path / "bad.parquet"), str(tmp_path / "x"))
+
+
+def test_seed_rows_keep_chinese_text_as_utf8(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from mindgym_ops.seed_rows import SeedWriter
+
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(png, format="PNG")
+    with SeedWriter(str(tmp_path), "zh") as writer:
+        assert writer.add(png.getvalue(), "图中是什么颜色？", "红色", {"dataset": "测试"})
+    text = (tmp_path / "zh.jsonl").read_text(encoding="utf-8")
+    assert "图中是什么颜色？" in text and "\\u" not in text and text.endswith("}\n") and text.count("\n") == 1
+    row = read_jsonl(tmp_path / "zh.jsonl")[0]
+    assert_seed_rows([row])
+    assert row["answer"] == "红色" and json.loads(row["source"]) == {"dataset": "测试"}

@@ -167,16 +167,11 @@ def test_launcher_runs_argv_lists_never_shell_strings(tmp_path, monkeypatch):
     from mindgym_train import launcher
 
     calls = []
+    swift = fake_swift([])
 
     def fake_run(argv, **kwargs):
         calls.append((argv, kwargs))
-        out = argv[argv.index("--output_dir") + 1] if "--output_dir" in argv else None
-        if out:  # pretend ms-swift saved a LoRA checkpoint
-            ckpt = os.path.join(out, "checkpoint-1")
-            os.makedirs(ckpt, exist_ok=True)
-            open(os.path.join(ckpt, "trainer_state.json"), "w").write("{}")
-        else:
-            os.makedirs(argv[argv.index("--adapters") + 1] + "-merged", exist_ok=True)
+        swift(argv, kwargs["env"])  # pretend ms-swift saved a LoRA checkpoint, or merged it
         return sp.CompletedProcess(argv, 0)
 
     monkeypatch.setattr(launcher.subprocess, "run", fake_run)
@@ -187,3 +182,106 @@ def test_launcher_runs_argv_lists_never_shell_strings(tmp_path, monkeypatch):
     for argv, kwargs in calls:
         assert isinstance(argv, list) and all(isinstance(a, str) for a in argv)
         assert not kwargs.get("shell")
+
+
+def fake_swift(ran):
+    """An executor standing in for ms-swift: records each argv and leaves what the real command would."""
+
+    def execute(argv, env):
+        ran.append((argv, env))
+        if argv[1] == "sft":  # a LoRA checkpoint
+            ckpt = os.path.join(argv[argv.index("--output_dir") + 1], "checkpoint-1")
+            os.makedirs(ckpt, exist_ok=True)
+            open(os.path.join(ckpt, "trainer_state.json"), "w").write("{}")
+        else:  # the merged model beside it
+            os.makedirs(argv[argv.index("--adapters") + 1] + "-merged", exist_ok=True)
+
+    return execute
+
+
+def test_run_executes_the_commands_the_dry_run_prints(tmp_path, capsys):
+    from mindgym_train import launcher
+    from mindgym_train.common import OFFLINE_ENV
+
+    path = paper_config(tmp_path, base_model=str(tmp_path), offline=True)
+    main(["--config", str(path), "--dry-run"])
+    printed = [shlex.split(ln) for ln in capsys.readouterr().out.splitlines() if not ln.startswith("#")]
+    cfg = load_config(str(path))
+    ran = []
+    final = launcher.run(cfg, fake_swift(ran))
+    # the plan's placeholders are what the earlier steps made
+    made = {}
+    for stage in cfg.stages:
+        ckpt = os.path.join(launcher.stage_dir(cfg, stage), "checkpoint-1")
+        made.update({f"<{stage.name} checkpoint>": ckpt, f"<{stage.name} output>": ckpt + "-merged"})
+    assert [argv for argv, _ in ran] == [[made.get(a, a) for a in argv] for argv in printed]
+    assert len(ran) == 8 and final == made["<q_to_answer output>"]
+    assert all(env[k] == v for _, env in ran for k, v in {**OFFLINE_ENV, "NPROC_PER_NODE": "4"}.items())
+    # a rerun has nothing left to do
+    assert launcher.plan(cfg, launcher.load_state(cfg)) == []
+    assert launcher.run(cfg, fake_swift(ran)) == final and len(ran) == 8
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path, monkeypatch):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "models" / "base").mkdir(parents=True)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "curriculum.jsonl").write_text("".join(json.dumps(r) + "\n" for r in curriculum_rows()))
+    own = [{"messages": [{"role": "user", "content": "问题？"}, {"role": "assistant", "content": "答案"}]}]
+    (tmp_path / "data" / "stage4.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in own))
+    (tmp_path / "configs" / "plugin.py").write_text("")
+    config = {
+        "base_model": "../models/base",
+        "model_type": "qwen2",
+        "template": "qwen2_5",
+        "output_dir": "../runs/r",
+        "data": "../data/curriculum.jsonl",
+        "external_plugins": ["plugin.py"],
+        "stages": [{"name": "a"}, {"name": "b"}, {"name": "c"}, {"name": "d", "data": "../data/stage4.jsonl"}],
+    }
+    path = tmp_path / "configs" / "c.yaml"
+    path.write_text(yaml.safe_dump(config))
+    monkeypatch.chdir(tmp_path / "models")  # not the config's folder
+    cfg = load_config(str(path))
+    assert cfg.base_model == str(tmp_path / "models" / "base")
+    assert cfg.output_dir == str(tmp_path / "runs" / "r")
+    assert cfg.external_plugins == [str(tmp_path / "configs" / "plugin.py")]
+    assert [s.data for s in cfg.stages] == [
+        str(tmp_path / "runs" / "r" / "data" / f"stage{k}.jsonl") for k in (1, 2, 3)
+    ] + [str(tmp_path / "data" / "stage4.jsonl")]
+    assert [s.rows for s in cfg.stages] == [8, 8, 8, 1]
+    # the split keeps Chinese text as UTF-8, not \u escapes
+    (tmp_path / "data" / "curriculum.jsonl").write_text(
+        "".join(json.dumps({**r, "messages": own[0]["messages"]}) + "\n" for r in curriculum_rows(n=1))
+    )
+    load_config(str(path))
+    assert "问题？" in (tmp_path / "runs" / "r" / "data" / "stage1.jsonl").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"defaults": {"name": "x"}}, "unknown field 'name' in defaults; allowed: ['extra_args', "),
+        ({"defaults": {"lora_rank": "eight"}}, "defaults.lora_rank: Input should be a valid integer"),
+        ({"stages": [{"name": "a", "max_steps": "x"}]}, "stage 1: max_steps: Input should be a valid integer"),
+        ({"model_type": ""}, "model_type: String should have at least 1 character"),
+    ],
+)
+def test_bad_values_name_the_field_in_one_line(tmp_path, change, message):
+    with pytest.raises(ConfigError) as e:
+        load_config(str(paper_config(tmp_path, **change)))
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_bad_line_in_the_curriculum_export_is_one_line(tmp_path):
+    path = paper_config(tmp_path)
+    (tmp_path / "curriculum.jsonl").write_text('{"curriculum_stage": 1, "messages": []}\n{"cut": \n')
+    with pytest.raises(ConfigError, match=r"curriculum\.jsonl:2: Expecting value"):
+        load_config(str(path))
+
+
+def test_a_block_left_empty_reads_as_unset(tmp_path):
+    """`defaults:` with its lines commented out is YAML null: the paper's defaults hold."""
+    cfg = load_config(str(paper_config(tmp_path, defaults=None, env=None)))
+    assert cfg.stages[0].params["lora_rank"] == 8 and cfg.stages[0].extra_args == []
+    assert cfg.env == {"NPROC_PER_NODE": "4"}
