@@ -150,41 +150,56 @@ def copied_seed(question: str, seeds: Sequence[Dict[str, str]], limits: Optional
     return 0
 
 
+# what a refused reply is told, per language (the retry feedback template wraps it)
+REASONS = {
+    "en": {
+        "copies_seed": "the question repeats single-hop question {n} ({seed!r}); write a NEW question that needs "
+        "several single-hop answers combined, and quote none of them",
+        "copies_prompt": "the question talks about the task ({talk!r}) instead of the facts; ask about the facts "
+        "themselves, as a reader who never saw the single-hop questions would be asked",
+        "states_answer": "the question states its own answer ({value!r}); the solver must work it out",
+        "states_bridge": "the question names {value!r}, the intermediate answer a solver must find; describe it "
+        "through the other facts instead",
+        "single_seed": "the question draws on {used} of the {total} single-hop questions; it must need at least "
+        "{need} of them, one answer feeding the next",
+    },
+    "zh": {
+        "copies_seed": "这个问题重复了第{n}个单跳问题（{seed!r}）；请写一个新问题，它必须把几个单跳答案组合起来才能回答，"
+        "并且不引用其中任何一个",
+        "copies_prompt": "这个问题在谈论任务本身（{talk!r}），而不是事实；请直接就事实提问，就像问一位从未见过这些单跳问题的读者",
+        "states_answer": "这个问题说出了它自己的答案（{value!r}）；答案必须由解题者推出",
+        "states_bridge": "这个问题直接写出了{value!r}，这是解题者必须求出的中间答案；请改用其他事实来描述它",
+        "single_seed": "这个问题只用到了{total}个单跳问题中的{used}个；它至少要用到{need}个，前一个答案引出下一个",
+    },
+}
+
+
 def check_multihop(
     question: str,
     answer: str,
     thinking: str,
     seeds: Sequence[Dict[str, str]],
     limits: Optional[SubstanceThresholds] = None,
+    language: str = "en",
 ) -> Optional[Tuple[str, str]]:
-    """(code, message) for the first substance failure of a multi-hop reply, or None when it is real."""
+    """(code, message) for the first substance failure of a multi-hop reply, or None when it is real; the
+    message, in `language`, tells the model what to fix."""
     limits = limits or SubstanceThresholds()
+    say = REASONS[language]
     n = copied_seed(question, seeds, limits)
     if n:
-        sq = seeds[n - 1].get("question", "")
-        return "copies_seed", (
-            f"the question repeats single-hop question {n} ({sq[:80]!r}); write a NEW question that "
-            "needs several single-hop answers combined, and quote none of them"
-        )
+        return "copies_seed", say["copies_seed"].format(n=n, seed=seeds[n - 1].get("question", "")[:80])
     talk = _PROMPT_TALK.search(question)
     if talk:
-        return "copies_prompt", (
-            f"the question talks about the task ({talk.group(0)!r}) instead of the facts; ask about the facts "
-            "themselves, as a reader who never saw the single-hop questions would be asked"
-        )
+        return "copies_prompt", say["copies_prompt"].format(talk=talk.group(0))
     core = answer_core(answer)
     if core and distinctive(core) and contains(question, core):
-        return "states_answer", f"the question states its own answer ({core[:60]!r}); the solver must work it out"
+        return "states_answer", say["states_answer"].format(value=core[:60])
     for hidden in bridge_answers(seeds):
         if contains(question, hidden):
-            return "states_answer", (
-                f"the question names {hidden[:60]!r}, the intermediate answer a solver must find; "
-                "describe it through the other facts instead"
-            )
+            return "states_answer", say["states_bridge"].format(value=hidden[:60])
     used = seeds_used(question, thinking, seeds, limits.seed_use_overlap)
-    if used < min(limits.min_seeds, len(seeds)):
-        return "single_seed", (
-            f"the question draws on {used} of the {len(seeds)} single-hop questions; it must need at least "
-            f"{min(limits.min_seeds, len(seeds))} of them, one answer feeding the next"
-        )
+    need = min(limits.min_seeds, len(seeds))
+    if used < need:
+        return "single_seed", say["single_seed"].format(used=used, total=len(seeds), need=need)
     return None

@@ -1,5 +1,7 @@
 """The model-free substance checks of a multi-hop reply (mindgym_ops.substance)."""
 
+import re
+
 import pytest
 
 from mindgym_ops.substance import SubstanceThresholds, answer_core, bridge_answers, check_multihop
@@ -40,6 +42,11 @@ def test_each_kind_of_fake_multihop_is_caught(question, answer, code):
     assert (failed[0] if failed else None) == code
     if failed:
         assert len(failed[1]) > 20  # a reason the retry can feed back
+        # a Chinese run feeds the reason back in Chinese: same verdict, no English words of ours in it
+        zh = check_multihop(question, answer, thinking, CHAIN, language="zh")
+        assert zh[0] == code and any("\u4e00" <= ch <= "\u9fff" for ch in zh[1])
+        ours = re.sub(r"'[^']*'|\"[^\"]*\"", "", zh[1])  # what it quotes from the reply may be English
+        assert not set(re.findall(r"[a-z]{4,}", ours.lower())) & {"question", "single", "write", "solver", "must"}
 
 
 def test_a_seed_inside_a_clause_is_a_hidden_bridge_not_a_copy():

@@ -116,7 +116,12 @@ class MindgymMultihopQaMapper(GenerationMapper):
 
     def check_reply(self, row, parsed):
         return check_multihop(
-            parsed.multihop_question, parsed.multihop_answer, parsed.thinking, row["sub_questions"], self.limits
+            parsed.multihop_question,
+            parsed.multihop_answer,
+            parsed.thinking,
+            row["sub_questions"],
+            self.limits,
+            self.language,
         )
 
     def provenance_extra(self, row):
