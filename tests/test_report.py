@@ -174,10 +174,7 @@ def varied_script() -> MindGymScript:
         right = fate(body) == 5 or solves[q] % 2 == 0
         return json.dumps({"answer": "The following Thursday" if right else "Monday"})
 
-    def other(body):  # a retried multi-hop conversation ends with our feedback turn
-        return multihop(body) if '"multihop_question"' in prompt_text(body) else "ok"
-
-    script.overrides.update(multihop=multihop, judge=judge, solve=solve, other=other)
+    script.overrides.update(multihop=multihop, judge=judge, solve=solve)  # a retry carries the same schema
     return script
 
 

@@ -13,6 +13,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     StringConstraints,
     ValidationError,
@@ -65,6 +66,8 @@ ConfigPath = Annotated[str, StringConstraints(min_length=1), AfterValidator(_in_
 # a hub id, or a local folder (resolved like ConfigPath)
 HubOrPath = Annotated[str, StringConstraints(min_length=1), AfterValidator(_local_in_config_dir)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+# a command-line word or an environment value: YAML scalars (true, 8, 0.5) are written as str() writes them
+Text = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, (bool, int, float)) else v)]
 
 
 class ConfigModel(BaseModel):

@@ -4,10 +4,10 @@ names (the base model folder, the data), and the split of the data into one ms-s
 import os
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Literal, Optional, get_args
+from typing import Any, Dict, List, Literal, Optional, Union, get_args
 
 import jsonlines
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .common import (
     ConfigError,
@@ -15,6 +15,7 @@ from .common import (
     ConfigPath,
     HubOrPath,
     NonEmpty,
+    Text,
     looks_local,
     read_jsonl,
     read_yaml,
@@ -29,27 +30,36 @@ TUNERS = get_args(Tuner)
 
 class StageParams(ConfigModel):
     """The ms-swift arguments of a stage (`defaults:`). The defaults are the paper's settings
-    (shared/reference/mindgym_method.md §3.4); None is not passed, so ms-swift's own default holds."""
+    (shared/reference/mindgym_method.md §3.4). A key set to null is not passed, so ms-swift's own default
+    holds."""
 
     tuner_type: Tuner = "lora"
-    lora_rank: int = 8
-    lora_alpha: int = 32
-    target_modules: str = "all-linear"
-    learning_rate: float = 1e-5
-    num_train_epochs: float = 1
+    lora_rank: Optional[int] = 8
+    lora_alpha: Optional[int] = 32
+    target_modules: Optional[str] = "all-linear"
+    learning_rate: Optional[float] = 1e-5
+    num_train_epochs: Optional[float] = 1
     max_steps: Optional[int] = None
-    per_device_train_batch_size: int = 1
-    gradient_accumulation_steps: int = 8
-    max_length: int = 4096
-    warmup_ratio: float = 0.05
+    per_device_train_batch_size: Optional[int] = 1
+    gradient_accumulation_steps: Optional[int] = 8
+    max_length: Optional[int] = 4096
+    warmup_ratio: Optional[float] = 0.05
     freeze_vit: Optional[bool] = None
     freeze_aligner: Optional[bool] = None
     freeze_llm: Optional[bool] = None
-    save_steps: Optional[int] = None
-    logging_steps: Optional[int] = None
+    save_steps: Optional[Union[int, float]] = None  # below 1: a fraction of the training steps
+    logging_steps: Optional[Union[int, float]] = None
     torch_dtype: Optional[str] = None
     seed: Optional[int] = None
-    extra_args: List[str] = []  # appended to `swift sft` as they are
+    extra_args: List[Text] = []  # appended to `swift sft` as they are
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_unset(cls, raw: Any) -> Any:
+        # here null means "leave the flag out" (ms-swift's default), except where a value is required
+        if not isinstance(raw, dict):
+            return raw
+        return {k: v for k, v in raw.items() if v is not None or k not in ("tuner_type", "extra_args", "name", "data")}
 
 
 class StageSpec(StageParams):
@@ -75,7 +85,13 @@ class CurriculumFile(ConfigModel):
     nproc_per_node: Optional[int] = None
     nnodes: Optional[int] = None
     offline: bool = True  # --check_model false and the offline environment for every swift process
-    env: Dict[str, str] = {}
+    env: Dict[str, Text] = {}
+
+    @field_validator("stages", mode="before")
+    @classmethod
+    def _empty_stage(cls, raw: Any) -> Any:
+        # a `-` with nothing after it is a stage that sets nothing of its own
+        return [{} if st is None else st for st in raw] if isinstance(raw, list) else raw
 
     @model_validator(mode="after")
     def _every_stage_has_data(self) -> "CurriculumFile":

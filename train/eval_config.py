@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Literal, Optional, Union, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import ConfigError, ConfigModel, ConfigPath, HubOrPath, NonEmpty, looks_local, read_yaml, validate
+from .common import ConfigError, ConfigModel, ConfigPath, HubOrPath, NonEmpty, Text, looks_local, read_yaml, validate
 
 TEXT_BENCHMARKS = ("gsm8k", "math_500", "gpqa_diamond")
 MM_BENCHMARKS = ("mm_star", "math_vista", "math_vision")
@@ -17,6 +17,9 @@ ServeBackend = Literal["auto", "vllm", "swift"]
 SERVE_BACKENDS = get_args(ServeBackend)
 TextEval = Literal["llm_ckpt", "served"]
 TEXT_EVAL = get_args(TextEval)
+
+
+GENERATION = {"max_tokens": 1024, "temperature": 0.0}  # greedy, room for a worked answer
 
 
 class EvalModel(ConfigModel):
@@ -44,7 +47,7 @@ class ServeConfig(ConfigModel):
     start_timeout: float = 600
     model_type: Optional[str] = None
     template: Optional[str] = None
-    extra_args: List[str] = []
+    extra_args: List[Text] = []
     external_plugins: List[ConfigPath] = []
     max_new_tokens: Optional[int] = None  # None: generation.max_tokens
 
@@ -99,13 +102,18 @@ class EvalFile(ConfigModel):
     models: List[EvalModel] = []
     curriculum_dir: Optional[ConfigPath] = None  # a mindgym-train output_dir: each finished stage is evaluated
     benchmarks: Dict[str, BenchmarkArgs] = Field(default_factory=dict, validate_default=True)
-    generation: Dict[str, Any] = Field(default_factory=lambda: {"max_tokens": 1024, "temperature": 0.0})
+    generation: Dict[str, Any] = Field(default_factory=lambda: dict(GENERATION))
     model_args: Dict[str, Any] = {}
     eval_batch_size: int = 1
     text_eval: TextEval = "llm_ckpt"
     serve: ServeConfig = Field(default_factory=ServeConfig)
     endpoint: Optional[Endpoint] = None
     winrate: Optional[WinrateConfig] = None
+
+    @field_validator("generation", mode="before")
+    @classmethod
+    def _empty_generation(cls, raw: Any) -> Any:
+        return raw or dict(GENERATION)  # `generation: {}` means the defaults, as an absent block does
 
     @model_validator(mode="before")
     @classmethod

@@ -29,7 +29,8 @@ DEFAULT_BATCH_SIZE = {"local": 1, "hf": 16, "api": 256, "vllm": 1024}
 @dataclass
 class Request:
     """One model request an op makes for a row: `n` identical conversations (k solver attempts) answered
-    under `schema`; `tag` tells a row's requests of different steps apart in the request cache."""
+    under `schema`; `tag` tells a row's requests of different steps apart in the request cache, and
+    `numbered` adds each conversation's number to its key (always for `n > 1`)."""
 
     conversation: Conversation
     schema: Any
@@ -37,6 +38,10 @@ class Request:
     sampling: Optional[Dict[str, Any]] = None
     n: int = 1
     tag: str = ""
+    numbered: bool = False
+
+    def key(self, rid: str, j: int) -> str:
+        return rid + self.tag + (str(j) if self.numbered or self.n > 1 else "")
 
 
 class LLMOpMixin:
@@ -164,7 +169,7 @@ class LLMOpMixin:
                 [requests[i][1].conversation for i, _ in items],
                 sampling=requests[items[0][0]][1].sampling,
                 schema=schema,
-                keys=[requests[i][0] + requests[i][1].tag + (str(j) if requests[i][1].n > 1 else "") for i, j in items],
+                keys=[requests[i][1].key(requests[i][0], j) for i, j in items],
                 check=None if check is None else (lambda k, parsed, _items=items: check(_items[k][0], parsed)),
                 feedback=feedback,
             )

@@ -17,12 +17,18 @@ Replies = Dict[str, List[ChatResult]]  # step -> the results of the row's reques
 
 
 def failure_policy(on_failure: str, on_judge_failure: Optional[str]) -> str:
-    """`on_judge_failure: keep | drop` (the old name) still works: keep means flag."""
+    """`on_judge_failure: keep | drop` (the old name) still works: keep means flag. `on_failure` defaults to
+    drop, so only a `flag` beside it can contradict the old name."""
     if on_judge_failure is None:
         return on_failure
     if on_judge_failure not in ON_JUDGE_FAILURE:
         raise ValueError(f"on_judge_failure must be one of {list(ON_JUDGE_FAILURE)}, got {on_judge_failure!r}")
-    return ON_JUDGE_FAILURE[on_judge_failure]
+    policy = ON_JUDGE_FAILURE[on_judge_failure]
+    if on_failure == "flag" and policy != "flag":
+        raise ValueError(
+            f"on_failure: flag and on_judge_failure: {on_judge_failure} contradict each other; set only on_failure"
+        )
+    return policy
 
 
 class JudgeFilter(LLMOpMixin, Filter):

@@ -88,7 +88,7 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         images = row.get(self.image_key) or []
         if step == "solve":  # the k attempts share one conversation
             text = self.templates["solve"].render(question=question)
-            return Request(self.user(text, images), Solution, ("solve",), self.solver_sampling, self.k, "#solve")
+            return Request(self.user(text, images), Solution, ("solve",), self.solver_sampling, self.k, "#solve", True)
         attempts = self.attempts(replies)
         shown = [a for a in attempts if a is not None]
         if not shown or all(match(reference, a) is not None for a in shown):

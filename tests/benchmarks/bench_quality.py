@@ -56,6 +56,7 @@ def main():
     ap.add_argument("--rows", type=int, default=8)
     ap.add_argument("--k", type=int, default=4)
     ap.add_argument("--cache", default=None)
+    ap.add_argument("--show", action="store_true", help="print every refused multi-hop reply with its reason")
     a = ap.parse_args()
     from mindgym_ops.ops.mindgym_background_mapper import MindgymBackgroundMapper
     from mindgym_ops.ops.mindgym_depth_breadth_filter import MindgymDepthBreadthFilter
@@ -83,6 +84,9 @@ def main():
     def counted_check(row, parsed):
         failed = check(row, parsed)
         verdicts[failed[0] if failed else "real"] += 1
+        if failed and a.show:
+            seeds = [q["question"] for q in row["sub_questions"]]
+            print(json.dumps({"refused": failed[0], "question": parsed.multihop_question, "seeds": seeds}), flush=True)
         return failed
 
     ops[2].check_reply = counted_check
@@ -103,9 +107,13 @@ def main():
     # the judge on the anchor set
     judge = MindgymDepthBreadthFilter(calibrate=True, **common)
     anchors = json.load(open(os.path.join(HERE, "..", "data", "judge_anchors_en.json")))
-    items = [(x["question"], x["answer"], [], {}) for lvl in ("shallow", "deep") for x in anchors[lvl]]
-    res = judge._judge(items, [f"bench-anchor{i}" for i in range(len(items))])
-    scores = [r.parsed.depth + r.parsed.breadth if r.ok else None for r in res]
+    items = [
+        {"multihop_question": x["question"], "multihop_answer": x["answer"]}
+        for lvl in ("shallow", "deep")
+        for x in anchors[lvl]
+    ]
+    res = judge.ask([(f"bench-anchor{i}", judge.request("judge", item, {})) for i, item in enumerate(items)])
+    scores = [r.parsed.depth + r.parsed.breadth if r.ok else None for (r,) in res]
     n = len(anchors["shallow"])
     shallow, deep = [s for s in scores[:n] if s is not None], [s for s in scores[n:] if s is not None]
     calibration = judge.calibration()

@@ -4,7 +4,7 @@ import json
 
 import pytest
 from data_juicer.utils.constant import Fields
-from mindgym_script import user_text
+from mindgym_script import request_kind, user_text
 
 from mindgym_ops.matching import match
 from mindgym_ops.ops.mindgym_depth_breadth_filter import MindgymDepthBreadthFilter
@@ -65,7 +65,7 @@ def test_depth_breadth_thresholds_in_both_directions(api_env, script, tmp_path):
 @pytest.mark.parametrize(
     "policy,expected",
     [({"on_failure": "flag"}, True), ({"on_failure": "drop"}, False), ({"on_judge_failure": "keep"}, True)]
-    + [({"on_judge_failure": "drop"}, False), ({"on_failure": "flag", "on_judge_failure": "drop"}, False)],
+    + [({"on_judge_failure": "drop"}, False), ({"on_failure": "flag", "on_judge_failure": "keep"}, True)],
 )
 def test_on_failure_decides_unscorable_rows_and_the_old_name_still_works(api_env, script, tmp_path, policy, expected):
     script.overrides["judge"] = lambda body: "I refuse to rate this."
@@ -83,6 +83,8 @@ def test_on_failure_decides_unscorable_rows_and_the_old_name_still_works(api_env
 def test_bad_judge_config_fails_at_init():
     with pytest.raises(ValueError, match=r"on_judge_failure must be one of \['keep', 'drop'\]"):
         MindgymDepthBreadthFilter(on_judge_failure="maybe", backend="api", model="fake")
+    with pytest.raises(ValueError, match=r"on_failure: flag and on_judge_failure: drop contradict each other"):
+        MindgymDepthBreadthFilter(on_failure="flag", on_judge_failure="drop", backend="api", model="fake")
     with pytest.raises(ValueError, match=r"on_failure must be one of \['drop', 'flag'\]"):
         MindgymSelfConsistencyFilter(on_failure="keep", backend="api", model="fake")
     with pytest.raises(ValueError, match=r"language must be one of \['en', 'zh'\]"):
@@ -238,9 +240,22 @@ def test_agreement_judge_sees_only_parsed_attempts_and_must_give_one_verdict_eac
     rec = json.loads(stats[0]["mindgym_solve_record"])
     assert rec["attempts"].count(None) == 1 and rec["method"] == "judge" and "error" not in rec
     assert stats[0]["mindgym_solve_rate"] == 0.5 and keep == [True]
-    agree_bodies = [b for b in api_env.stats.bodies if '"verdicts"' in user_text(b)]
+    agree_bodies = [b for b in api_env.stats.bodies if request_kind(b) == "agree"]
     assert len(agree_bodies) == 2  # the short array was retried, not counted as a failure
     shown = [ln for ln in user_text(agree_bodies[0]).splitlines() if ln[:1].isdigit()]
     assert len(shown) == 3 and "(no answer)" not in user_text(agree_bodies[0])
     schema = agree_bodies[0]["response_format"]["json_schema"]["schema"]["properties"]["verdicts"]
     assert schema["minItems"] == schema["maxItems"] == 3
+
+
+def test_request_cache_keys_are_stable_across_the_op_contract():
+    """The keys the ops sent before the one-contract refactor: a rerun still finds its cached replies."""
+    from mindgym_ops.ops.base import Request
+
+    assert [Request([], None, n=4, tag="#solve", numbered=True).key("r3", j) for j in (0, 3)] == [
+        "r3#solve0",
+        "r3#solve3",
+    ]
+    assert Request([], None, n=1, tag="#solve", numbered=True).key("r3", 0) == "r3#solve0"  # k: 1
+    assert Request([], None, tag="#agree").key("r3", 0) == "r3#agree"
+    assert Request([], None).key("r3+r4", 0) == "r3+r4"  # mappers and the depth judge: the row id itself

@@ -285,3 +285,20 @@ def test_a_block_left_empty_reads_as_unset(tmp_path):
     cfg = load_config(str(paper_config(tmp_path, defaults=None, env=None)))
     assert cfg.stages[0].params["lora_rank"] == 8 and cfg.stages[0].extra_args == []
     assert cfg.env == {"NPROC_PER_NODE": "4"}
+
+
+def test_yaml_scalars_and_nulls_load_as_before(tmp_path):
+    """YAML booleans and numbers in argument lists and env are written as text; a fraction of a step count is
+    accepted; a stage key set to null leaves the flag out (ms-swift's default); a bare `-` stage sets nothing."""
+    raw = yaml.safe_load((ROOT / "configs" / "curriculum_qwen2_5_vl_7b.yaml").read_text())
+    stages = raw["stages"]
+    stages[0] = {**stages[0], "max_length": None, "save_steps": 0.1, "extra_args": ["--gradient_checkpointing", True]}
+    stages[1] = None
+    cfg = load_config(str(paper_config(tmp_path, stages=stages, env={"WANDB_DISABLED": True})))
+    argv = build_sft_argv(cfg, cfg.stages[0], cfg.base_model)
+    assert "--max_length" not in argv and argv[argv.index("--save_steps") + 1] == "0.1"
+    assert argv[-2:] == ["--gradient_checkpointing", "True"]
+    assert cfg.env["WANDB_DISABLED"] == "True"
+    assert cfg.stages[1].params == load_config(str(paper_config(tmp_path))).stages[1].params
+    second = build_sft_argv(cfg, cfg.stages[1], cfg.base_model)
+    assert second[second.index("--max_length") + 1] == "4096"
