@@ -181,13 +181,22 @@ class LLMOpMixin:
                 out[i].append(res)
         return out
 
-    def provenance(self, req: Request, res: ChatResult, rid: str, extra: Optional[Dict] = None) -> str:
+    def provenance(
+        self,
+        rid: str,
+        templates: Sequence[str] = (),
+        result: Optional[ChatResult] = None,
+        extra: Optional[Dict] = None,
+    ) -> str:
+        """What produced a row's fields: model, templates, usage and attempts (none for a row that needed no
+        model call), plus what the op adds."""
+        result = result or ChatResult()
         record = {
             **self.llm.describe(),
-            "templates": [self.templates[n].provenance() for n in req.templates],
+            "templates": [self.templates[n].provenance() for n in templates],
             "row_id": rid,
-            "usage": res.usage.to_dict(),
-            "attempts": res.attempts,
+            "usage": result.usage.to_dict(),
+            "attempts": result.attempts,
             "language": self.language,
             **(extra or {}),
         }

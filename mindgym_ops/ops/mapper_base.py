@@ -92,7 +92,9 @@ class GenerationMapper(LLMOpMixin, Mapper):
         )
         for (i, req), (res,) in zip(todo, replies):
             row = rows[i]
-            row[Fields.meta][self.meta_key] = self.provenance(req, res, row[ROW_ID], self.provenance_extra(row))
+            row[Fields.meta][self.meta_key] = self.provenance(
+                row[ROW_ID], req.templates, res, self.provenance_extra(row)
+            )
             if res.ok:
                 self.apply(row, res.parsed)
                 keep[i] = True

@@ -4,7 +4,7 @@ from data_juicer.ops.base_op import OPERATORS, TAGGING_OPS
 from data_juicer.utils.constant import Fields
 from pydantic import PositiveInt
 
-from ..llm import ChatResult, ErrorKind, LLMError, TextSchema
+from ..llm import ErrorKind, LLMError, TextSchema
 from ..schemas import CATEGORIES, check_choices
 from ..text import cut_to_budget, hash_index
 from .base import Request
@@ -103,7 +103,7 @@ class MindgymBackgroundMapper(GenerationMapper):
         if text and text.strip():
             row["background_document"], cut = cut_to_budget(text.strip(), self.max_background_tokens)
             extra = {"mode": "corpus", "cut": cut, "original_chars": len(text)}
-            row[Fields.meta][self.meta_key] = self.provenance(Request([], BACKGROUND), ChatResult(), rid, extra)
+            row[Fields.meta][self.meta_key] = self.provenance(rid, extra=extra)
             return None
         hints = SETTING_HINTS[self.language]
         prompt = self.templates["background"].render(
