@@ -5,6 +5,7 @@ Ops never branch on backend. This class adds, on top of any backend: the env ove
 valid reply and re-send only the conversations that failed, and usage accounting."""
 
 import os
+import re
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 from pydantic import BaseModel
@@ -29,6 +30,7 @@ SECRET_PARAMS = ("api_key",)
 # retried at the parse level; a transport failure has already had its backoff retries
 RETRYABLE = (ErrorKind.EMPTY, ErrorKind.PARSE, ErrorKind.VALIDATION, ErrorKind.TRUNCATED)
 # a per-conversation check of a parsed reply: (code, message) when it fails, None when it holds
+_SPACE = re.compile(r"\s+")
 Check = Callable[[int, Any], Optional[Tuple[str, str]]]
 # the user turn that tells the model why its last reply was refused
 Feedback = Callable[[str], str]
@@ -138,7 +140,9 @@ class LLM:
 
         `check(i, parsed)` adds a substance test to the schema's (a failure is a VALIDATION error whose
         code is the counted reason); with `feedback`, a retried conversation carries the refused reply
-        and `feedback(reason)` as a new user turn, so the model learns what to fix."""
+        and `feedback(reason)` as a new user turn, so the model learns what to fix. A small model often
+        answers that turn by repeating its refused reply word for word; a conversation that produced a
+        reply already refused is retried from the original prompt instead (a fresh sample)."""
         n = len(conversations)
         keys = list(keys) if keys is not None else [""] * n
         sp = {**self.sampling, **(sampling or {})}
@@ -146,7 +150,9 @@ class LLM:
         schema_json = grammar_safe(schema.model_json_schema()) if structured else None
         schema_name = schema.__name__ if schema is not None else ""
         results = [ChatResult() for _ in range(n)]
-        conversations = list(conversations)
+        originals = list(conversations)
+        conversations = list(originals)
+        refused: List[set] = [set() for _ in range(n)]  # reply texts refused on substance, per conversation
         pending = list(range(n))
         for attempt in range(try_num or self.try_num):
             attempt_sp = dict(sp)
@@ -191,11 +197,18 @@ class LLM:
                 break
             if feedback is not None:
                 for i in pending:
-                    if results[i].error.kind == ErrorKind.VALIDATION and results[i].text:
-                        conversations[i] = conversations[i] + [
-                            {"role": "assistant", "content": results[i].text},
-                            {"role": "user", "content": feedback(results[i].error.message)},
-                        ]
+                    text = results[i].text
+                    if results[i].error.kind != ErrorKind.VALIDATION or not text:
+                        continue
+                    bare = _SPACE.sub("", text)
+                    if bare in refused[i]:  # an echo of a refused reply: start again, freshly sampled
+                        conversations[i] = originals[i]
+                        continue
+                    refused[i].add(bare)
+                    conversations[i] = conversations[i] + [
+                        {"role": "assistant", "content": text},
+                        {"role": "user", "content": feedback(results[i].error.message)},
+                    ]
         return results
 
     def close(self) -> None:

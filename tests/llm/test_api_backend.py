@@ -147,3 +147,25 @@ def test_api_key_never_reaches_logs(server, monkeypatch, caplog):
     text = "".join(map(str, lines)) + caplog.text
     assert text  # something was logged (the fallback line at least)
     assert SECRET not in text
+
+
+def test_a_reply_that_echoes_a_refused_one_is_retried_from_the_original_prompt():
+    """The 0.5B model answers a feedback turn by repeating its refused reply word for word; the next
+    attempt is then a fresh sample of the original conversation, not a longer copy of the echo."""
+    script = MindGymScript()
+    same = json.dumps({"steps": ["a", "b"], "knowledge_areas": ["x"]})
+    script.overrides["judge"] = lambda body: same
+    with FakeOpenAIServer(script) as srv:
+        llm = llm_for(srv)
+        res = llm.chat_batch(
+            [JUDGE],
+            schema=DepthBreadth,
+            try_num=4,
+            check=lambda i, parsed: ("shallow", "too few steps"),
+            feedback=lambda reason: f"Refused: {reason}.",
+        )[0]
+        assert not res.ok and res.error.reason == "shallow" and res.attempts == 4
+        turns = [len(b["messages"]) for b in srv.stats.bodies]
+        # 1: the prompt; 2: + the refused reply and the feedback; 3: the echo -> the prompt alone; 4: feedback again
+        assert turns == [1, 3, 1, 3]
+        assert srv.stats.bodies[1]["messages"][2]["content"] == "Refused: too few steps."
