@@ -1,10 +1,14 @@
 """Normalised answer matching for short numeric and multiple-choice answers.
 
-`match(reference, candidate)` returns True/False when the reference is short enough to decide
-by rule (a number, with or without units, or a choice letter), and None when a judge is needed."""
+`match(reference, candidate, question)` returns True/False when the rule can decide (a number, with
+or without units, a choice letter, or which option of a choice question both name), and None when a
+judge is needed."""
 
 import re
-from typing import Optional
+from typing import List, Optional
+
+from .substance import content_terms
+from .text import offers_choice
 
 _NUM = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?|-?\.\d+")
 _CHOICE = re.compile(r"^\s*(?:\(|\[)?([A-Ha-h])(?:\)|\]|\.|:)?(?:\s|$)")
@@ -25,7 +29,42 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= max(1e-6, 1e-4 * max(abs(a), abs(b)))
 
 
-def match(reference: str, candidate: str) -> Optional[bool]:
+def options(question: str) -> List[str]:
+    """The options of a choice question ("Which is greater: A, or B?" / "Which came first, A or B?")."""
+    if not offers_choice(question):
+        return []
+    body = question.split(":", 1)[1] if ":" in question else question.split(",", 1)[-1]
+    found = [o.strip(" ,.?？") for o in re.split(r",?\s+or\s+|还是", body)]
+    return found if len(found) >= 2 and all(found) else []
+
+
+def picked(text: str, choices: List[str]) -> Optional[int]:
+    """Which option `text` names: by the words that set each option apart from the others; when it
+    names several ("A is greater than B"), the one it names first. None when it names none."""
+    terms = [content_terms(c) for c in choices]
+    low = (text or "").lower()
+    first = {}
+    for i, own in enumerate(terms):
+        distinct = own - set().union(*(t for j, t in enumerate(terms) if j != i))
+        hits = [low.find(w) for w in distinct if w in content_terms(text)]
+        if hits and min(hits) >= 0:
+            first[i] = min(hits)
+    return min(first, key=first.get) if first else None
+
+
+def choice_match(question: str, reference: str, candidate: str) -> Optional[bool]:
+    """Whether the candidate names the same option as the reference; None when either names none."""
+    choices = options(question)
+    if not choices:
+        return None
+    ref, cand = picked(reference, choices), picked(candidate, choices)
+    return None if ref is None or cand is None else ref == cand
+
+
+def match(reference: str, candidate: str, question: str = "") -> Optional[bool]:
+    by_choice = choice_match(question, reference, candidate) if question else None
+    if by_choice is not None:
+        return by_choice
     ref = (reference or "").strip()
     cand = (candidate or "").strip()
     if not ref or len(ref.split()) > MAX_RULE_WORDS:

@@ -7,7 +7,7 @@ from typing import Annotated, List, Literal, Tuple, Type
 
 from pydantic import BaseModel, Field, create_model, field_validator, model_validator
 
-from .text import strip_answer_leak
+from .text import offers_choice, strip_answer_leak
 
 CATEGORIES: Tuple[str, ...] = (
     "Mathematical Reasoning",
@@ -79,8 +79,8 @@ class MultiHop(_Stripped):
         if leaked:
             raise ValueError("thinking states the final answer; it must hold the reasoning only")
         self.multihop_question, leaked = strip_answer_leak(self.multihop_question, self.multihop_answer, inline=True)
-        if leaked or len(self.multihop_question) < 10:
-            raise ValueError("the question gives its own answer away")
+        if (leaked and not offers_choice(self.multihop_question)) or len(self.multihop_question) < 10:
+            raise ValueError("the question gives its own answer away")  # a choice names it among the options
         return self
 
 

@@ -8,19 +8,30 @@ A reply that parses is half the job; these checks ask whether it is multi-hop at
 - `copies_prompt`: the question talks about the task instead of the world ("the single-hop questions",
   "the document", "question 2"): a small model parrots the instructions;
 - `single_seed`: the question and its reasoning draw on fewer than `min_seeds` seeds;
+- `wrong_answer`: a choice question over measured seeds ("Which is greater: A, or B?") whose answer
+  names the option the seed answers make wrong;
 - `states_answer`: the question states its own final answer, or a bridge answer that should stay
   hidden (a seed answer that another seed's question is built on: "Who wrote X? -> Smith",
   "When was Smith born?" -> the multi-hop question must ask about "the author of X", not Smith).
 
-Each failure is a (code, message) pair; the code becomes the counted reason `multihop_<code>` and the
+The steps before it get the same kind of check, because no multi-hop question can be built on vague
+material:
+- `check_background`: a from-scratch background must hold concrete facts (`few_facts`: numbers and, in
+  English, proper names) and no template filler (`placeholder`: "[Name]", "a named person");
+- `check_seeds`: each seed must ask about one fact of the document (`vague`: "Which of the following
+  statements is true?"), with a short answer (`long_answer`) found in it (`ungrounded`), and differ
+  from the others (`duplicate`). Bad seeds are dropped; the reply is refused when fewer than two remain.
+
+Each failure is a (code, message) pair; the code becomes the counted reason `<step>_<code>` and the
 message is fed back to the model on the retry. English is compared by content words, Chinese by
 character bigrams."""
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from .text import CJK
+from .text import CJK, offers_choice
 
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACE = re.compile(r"\s+")
@@ -38,6 +49,7 @@ STOPWORDS = frozenset("""a an the of in on at to for from by with about into ove
     when where why how many much more most less least all any each every some no not only also very
     such as so both either neither one two first second he she his her we our you your i me my
     following given based total number""".split())
+NEAR_COPY = 0.85  # character similarity of two normalised questions at which one copies the other
 TRIVIAL_ANSWERS = frozenset({"yes", "no", "true", "false", "none", "是", "否", "对", "错"})
 
 
@@ -140,12 +152,21 @@ def bridge_answers(seeds: Sequence[Dict[str, str]]) -> List[str]:
     return list(dict.fromkeys(str(b["value"]) for b in bridge_pairs(seeds)))
 
 
+def near_copy(question: str, seed_question: str) -> bool:
+    """The same question with a word or two changed ("the total rainfall for 1964" for "... 1963")."""
+    return SequenceMatcher(None, normalise(question), normalise(seed_question)).ratio() >= NEAR_COPY
+
+
 def copied_seed(question: str, seeds: Sequence[Dict[str, str]], limits: Optional[SubstanceThresholds] = None) -> int:
     """The 1-based number of the seed question that `question` copies, or 0."""
     limits = limits or SubstanceThresholds()
     for n, s in enumerate(seeds, 1):
         sq = s.get("question", "")
-        if normalise(sq) and (opens_a_clause(question, sq) or seed_overlap(question, sq) >= limits.max_seed_overlap):
+        if normalise(sq) and (
+            opens_a_clause(question, sq)
+            or seed_overlap(question, sq) >= limits.max_seed_overlap
+            or near_copy(question, sq)
+        ):
             return n
     return 0
 
@@ -162,6 +183,7 @@ REASONS = {
         "through the other facts instead",
         "single_seed": "the question draws on {used} of the {total} single-hop questions; it must need at least "
         "{need} of them, one answer feeding the next",
+        "wrong_answer": "the single-hop answers make {right!r} the right option, but the answer names the other one",
     },
     "zh": {
         "copies_seed": "这个问题重复了第{n}个单跳问题（{seed!r}）；请写一个新问题，它必须把几个单跳答案组合起来才能回答，"
@@ -170,6 +192,7 @@ REASONS = {
         "states_answer": "这个问题说出了它自己的答案（{value!r}）；答案必须由解题者推出",
         "states_bridge": "这个问题直接写出了{value!r}，这是解题者必须求出的中间答案；请改用其他事实来描述它",
         "single_seed": "这个问题只用到了{total}个单跳问题中的{used}个；它至少要用到{need}个，前一个答案引出下一个",
+        "wrong_answer": "根据单跳问题的答案，正确的选项是{right!r}，但答案选了另一个",
     },
 }
 
@@ -193,7 +216,7 @@ def check_multihop(
     if talk:
         return "copies_prompt", say["copies_prompt"].format(talk=talk.group(0))
     core = answer_core(answer)
-    if core and distinctive(core) and contains(question, core):
+    if core and distinctive(core) and contains(question, core) and not offers_choice(question):
         return "states_answer", say["states_answer"].format(value=core[:60])
     for hidden in bridge_answers(seeds):
         if contains(question, hidden):
@@ -202,4 +225,123 @@ def check_multihop(
     need = min(limits.min_seeds, len(seeds))
     if used < need:
         return "single_seed", say["single_seed"].format(used=used, total=len(seeds), need=need)
+    from .drafts import wrong_choice  # drafts builds on this module
+
+    right = wrong_choice(question, answer, seeds)
+    if right is not None:
+        return "wrong_answer", say["wrong_answer"].format(right=right[:80])
     return None
+
+
+# ---- the material the multi-hop step is built from: backgrounds and seeds
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[一二三四五六七八九十两百千万]+(?=[年月日天个位名元次座条家人吨米])")
+_NAME = re.compile(r"(?<=[a-z0-9,;)] )[A-Z][a-z]+")  # a capitalised word that does not open a sentence
+_PLACEHOLDER = re.compile(
+    r"\[[^\]\n]{1,40}\]|\b(?:a|the) named (?:person|place|founder|leader)\b|\bnamed an? \w+\b,|\bXYZ\b|某某|[Xx]{3}"
+)
+_VAGUE_SEED = re.compile(
+    r"\bwhich of the following\b|\bthe following (?:statements?|facts?|options?|is)\b|"
+    r"\b(?:the|this|given) (?:text|document|passage|background|report|article)\b|"
+    r"\b(?:numbers?|facts?|figures?|details?) above\b|以下|下列|文中|文本|文档|材料中|上述",
+    re.IGNORECASE,
+)
+MIN_NUMBERS, MIN_NAMES = 3, 2
+MAX_ANSWER_WORDS, MAX_ANSWER_CHARS_ZH = 8, 20
+
+MATERIAL_REASONS = {
+    "en": {
+        "placeholder": "it contains template filler ({found!r}) instead of invented details; give every person and "
+        "place a real-sounding name",
+        "few_facts": "it holds {numbers} number(s) and {names} proper name(s); it needs at least {min_numbers} "
+        "numbers (amounts, counts, years) and {min_names} named people or places",
+        "seeds": "only {kept} of the {total} questions are usable ({why}); write 2 to {max_seeds} questions, each "
+        "about one specific fact of the document (a name, a number, a date or a place), each answered by a "
+        "few words copied from the document",
+        "vague": "question {n} asks about the text, not a fact",
+        "long_answer": "answer {n} is not a short fact",
+        "ungrounded": "answer {n} is not in the document",
+        "in_question": "question {n} contains its own answer",
+        "duplicate": "question {n} repeats question {m}",
+    },
+    "zh": {
+        "placeholder": "其中有模板占位内容（{found!r}），而不是编写的细节；请给每个人物和地点起一个具体的名字",
+        "few_facts": "其中只有{numbers}个数字；至少需要{min_numbers}个数字（数量、金额、年份）",
+        "seeds": "{total}个问题中只有{kept}个可用（{why}）；请写2到{max_seeds}个问题，每个问题只问文档中的一个具体事实"
+        "（人名、数字、日期或地点），答案是从文档中摘出的几个字",
+        "vague": "第{n}个问题问的是文本本身而不是事实",
+        "long_answer": "第{n}个答案不是一个简短的事实",
+        "ungrounded": "第{n}个答案在文档中找不到",
+        "in_question": "第{n}个问题本身就包含了答案",
+        "duplicate": "第{n}个问题重复了第{m}个问题",
+    },
+}
+
+
+def check_background(text: str, language: str = "en") -> Optional[Tuple[str, str]]:
+    """(code, message) when a written background is too vague to build questions on, else None."""
+    say = MATERIAL_REASONS[language]
+    filler = _PLACEHOLDER.search(text or "")
+    if filler:
+        return "placeholder", say["placeholder"].format(found=filler.group(0))
+    numbers = len(set(_NUMBER.findall(text or "")))
+    names = len(set(_NAME.findall(text or ""))) if language == "en" else MIN_NAMES
+    if numbers < MIN_NUMBERS or names < MIN_NAMES:
+        args = dict(numbers=numbers, names=names, min_numbers=MIN_NUMBERS, min_names=MIN_NAMES)
+        return "few_facts", say["few_facts"].format(**args)
+    return None
+
+
+def seed_problem(seed: Dict[str, str], earlier: Sequence[Dict[str, str]], document: str) -> Optional[Tuple[str, int]]:
+    """Why one seed is unusable, as (code, the 1-based number of the seed it repeats or 0), or None.
+    `document` is the text the answer must come from ("" skips the text-only checks: image rows)."""
+    question, answer = seed.get("question", ""), seed.get("answer", "")
+    if document and _VAGUE_SEED.search(question):
+        return "vague", 0
+    if CJK.search(answer):
+        too_long = len(CJK.findall(answer)) > MAX_ANSWER_CHARS_ZH
+    else:
+        too_long = len(answer.split()) > MAX_ANSWER_WORDS
+    if too_long:
+        return "long_answer", 0
+    core = answer_core(answer) or answer
+    if distinctive(core) and contains(question, core):
+        return "in_question", 0
+    if document:  # a word of the answer is in the document ("Thursday" in "met on Thursdays")
+        stem = lambda terms: {t[:-1] if t.endswith("s") and len(t) > 3 else t for t in terms}  # noqa: E731
+        terms = stem(content_terms(answer)) | set(_NUMBER.findall(answer))
+        if not contains(document, answer) and not terms & (stem(content_terms(document)) | set(_NUMBER.findall(document))):
+            return "ungrounded", 0
+    # the same question, or two questions with one answer; a Comparison pair ("the temperature Ann
+    # recorded", "the temperature Bo recorded") shares most words but asks about different items
+    q = content_terms(question)
+    for m, other in enumerate(earlier, 1):
+        same_answer = normalise(answer) and normalise(answer) == normalise(other.get("answer", ""))
+        if same_answer or q == content_terms(other.get("question", "")):
+            return "duplicate", m
+    return None
+
+
+def check_seeds(
+    seeds: Sequence[Dict[str, str]], document: str, language: str = "en", max_seeds: int = 5
+) -> Tuple[List[Dict[str, str]], Dict[str, int], Optional[Tuple[str, str]]]:
+    """The usable seeds, the count of dropped ones by reason, and (code, message) when fewer than two
+    remain (the code is the most common reason)."""
+    say = MATERIAL_REASONS[language]
+    kept: List[Dict[str, str]] = []
+    dropped: Dict[str, int] = {}
+    why: List[str] = []
+    for n, seed in enumerate(seeds, 1):
+        problem = seed_problem(seed, seeds[: n - 1], document)
+        if problem is None:
+            kept.append(seed)
+            continue
+        code, m = problem
+        dropped[code] = dropped.get(code, 0) + 1
+        why.append(say[code].format(n=n, m=m))
+    if len(kept) >= 2:
+        return kept, dropped, None
+    code = max(dropped, key=dropped.get) if dropped else "duplicate"
+    sep = "; " if language == "en" else "；"
+    message = say["seeds"].format(kept=len(kept), total=len(seeds), why=sep.join(why), max_seeds=max_seeds)
+    return kept, dropped, (f"seeds_{code}", message)

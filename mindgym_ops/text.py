@@ -60,6 +60,15 @@ def strip_answer_leak(thinking: str, answer: str, inline: bool = False) -> Tuple
     return thinking, leaked
 
 
+_CHOICE = re.compile(r"\b(?:which|whether|who)\b[^?]*\bor\b|哪[^？?]*还是|还是[^？?]*哪", re.IGNORECASE)
+
+
+def offers_choice(question: str) -> bool:
+    """A choice question ("Which happened earlier: A, or B?") names its answer among the options; that
+    is not stating it."""
+    return bool(_CHOICE.search(question or ""))
+
+
 def hash_index(key: str) -> int:
     """A stable small integer from a string (Python's hash() differs per process)."""
     return zlib.crc32(key.encode("utf-8"))

@@ -21,6 +21,7 @@ marks the numbered candidates that name Thursday.
     python tests/mindgym_script.py --latency 0.2 --solve-every 2   # served in its own process"""
 
 import json
+import re
 import zlib
 from collections import Counter
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type
@@ -148,20 +149,32 @@ class MindGymScript:
                 return lines[i + 1][:40]
         return ""
 
+    @staticmethod
+    def _grounded(text: str, answers: List[str], about: str) -> List[str]:
+        """The scripted answers where the document holds them (the scripted background does); for a corpus
+        document, distinct words of that document outside the row's snippet (a seed question carries the
+        snippet and must not contain its own answer), so the seeds pass the grounding check."""
+        if "<document>\n" not in text:
+            return answers
+        doc = text.split("<document>\n", 1)[1].split("</document>", 1)[0]
+        if not doc.strip() or "Mara Quist" in doc:
+            return answers
+        words = list(dict.fromkeys(w for w in re.findall(r"[^\W\d_]{4,}|\d+", doc) if w.lower() not in about.lower()))
+        return [words[i] if i < len(words) else a for i, a in enumerate(answers)]
+
     def _seed_qa(self, body):
-        about = self._snippet(user_text(body))
+        text = user_text(body)
+        about = self._snippet(text)
         principle = _property(response_schema(body)[1], "relationship_category")
         allowed: List[str] = principle.get("enum") or ([principle["const"]] if "const" in principle else ["Bridging"])
+        answers = self._grounded(text, ["Mara Quist", "twice as many", "Thursday"], about)
         return json.dumps(
             {
                 "relationship_category": allowed[self._h(body) % len(allowed)],
                 "sub_questions": [
-                    {"question": f"Who measured the units on Monday [{about}]?", "answer": "Mara Quist"},
-                    {
-                        "question": "How many units were measured on Friday relative to Monday?",
-                        "answer": "twice as many",
-                    },
-                    {"question": "On which day did the council meet?", "answer": "Thursday"},
+                    {"question": f"Who measured the units on Monday [{about}]?", "answer": answers[0]},
+                    {"question": "How many units were measured on Friday relative to Monday?", "answer": answers[1]},
+                    {"question": "On which day did the council meet?", "answer": answers[2]},
                 ],
             }
         )

@@ -30,8 +30,15 @@ VARIABLES = {
             "principle": "Bridging",
             "sub_questions": SEEDS,
             "bridges": [{"from": 1, "to": 2, "value": "Mara Quist"}],
+            "draft": None,
         },
-        {"background": "Doc B.", "principle": "Temporal", "sub_questions": SEEDS[:1], "bridges": []},
+        {
+            "background": "Doc B.",
+            "principle": "Temporal",
+            "sub_questions": SEEDS[:1],
+            "bridges": [],
+            "draft": "Which happened earlier: the council met, or Mara Quist measured the units?",
+        },
     ],
     "question": "When does the council first hear of it?",
     "answer": "The following Thursday.",
@@ -43,6 +50,7 @@ VARIABLES = {
     "answer_a": "Thursday, since the rule gives three days.",
     "answer_b": "Thursday.",
     "reason": "the question repeats single-hop question 1",
+    "structured": True,
 }
 URL = {"base_url": "http://127.0.0.1:9/v1"}
 CASES = [(lang, name) for lang in ("en", "zh") for name in available(lang)]

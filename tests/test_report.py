@@ -198,7 +198,14 @@ def chinese_script() -> MindGymScript:
             ensure_ascii=False,
         )
 
-    script.overrides.update(seed_qa=seed_qa, multihop=multihop)
+    def background(body):  # Chinese facts that hold the seed answers (the seeds must be grounded)
+        n = script._h(body)
+        return (
+            f"{1800 + n % 200}年，维尔镇的工程师玛拉在星期一测量了{n % 50 + 10}个单位，星期五测得的数量是星期一的两倍。"
+            "两年后，同事托马斯把这两个数字与档案核对。档案规定：数量翻倍必须在三天内上报委员会，而委员会只在星期四开会。"
+        ) * 2
+
+    script.overrides.update(background=background, seed_qa=seed_qa, multihop=multihop)
     return script
 
 

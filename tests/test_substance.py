@@ -1,10 +1,19 @@
 """The model-free substance checks of a multi-hop reply (mindgym_ops.substance)."""
 
+import json
 import re
 
 import pytest
 
-from mindgym_ops.substance import SubstanceThresholds, answer_core, bridge_answers, check_multihop
+from mindgym_ops.drafts import describe, draft
+from mindgym_ops.substance import (
+    SubstanceThresholds,
+    answer_core,
+    bridge_answers,
+    check_background,
+    check_multihop,
+    check_seeds,
+)
 
 CHAIN = [
     {"question": "Which company built the town's first railway?", "answer": "Northern Rail"},
@@ -91,3 +100,224 @@ def test_chinese_is_compared_by_characters():
         )
         is None
     )
+
+
+# ---- the material: backgrounds and seeds (failures seen on the embedded 0.5B model)
+
+DOC = (
+    "In 1887 harbour master Elias Brandt counted 42 ships in the port of Kessa. Two years later a storm sank 9 "
+    "of them, so the council of Mayor Ida Voss spent 3,000 florins on a breakwater."
+)
+
+
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        (DOC, None),
+        # an essay without facts
+        (
+            "This background document provides a self-contained overview of the scientific knowledge topics "
+            "discussed in the reasoning area. It includes names, numbers, dates, causes and conditions.",
+            "few_facts",
+        ),
+        # numbers but nobody named
+        ("In 1998 the school had a budget of $1,000,000; in 2000 it was $500,000 and in 2005 $700,000.", "few_facts"),
+        # the prompt's slots left as filler
+        ("In 2001 the named place is [name], and the person in charge is [person]; 3 of 4 ...", "placeholder"),
+        ("The meeting in 1990 was held in a school named XYZ by Tom Reyes, who spent $10,000 in 12 days.", "placeholder"),
+        ("In 1984 the meeting took place in the named place of the named person, Ann Lee and Bo Kim, 3 and 4.", "placeholder"),
+        ("1947年，港口城市哈尔登的商人李明建立了粮食交易所，第一年交易了三千吨粮食，两年后价格涨到每吨12元。", None),
+        ("这篇背景文档介绍了科学知识，包含名称、数字、日期、原因和条件。", "few_facts"),
+    ],
+)
+def test_a_vague_or_templated_background_is_refused(text, code):
+    failed = check_background(text, "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en")
+    assert (failed[0] if failed else None) == code
+    if failed:
+        assert failed[1]  # the reason fed back to the model
+
+
+def _seeds(*pairs):
+    return [{"question": q, "answer": a} for q, a in pairs]
+
+
+@pytest.mark.parametrize(
+    "seeds,kept,dropped,code",
+    [
+        (_seeds(("How many ships did Elias Brandt count?", "42"), ("Who led the council?", "Ida Voss")), 2, {}, None),
+        # the embedded model's seeds of today's main job
+        (
+            _seeds(
+                ("Which of the following facts is supported by the text?", "42 ships"),
+                ("Which of the following statements is false?", "Ida Voss"),
+            ),
+            0,
+            {"vague": 2},
+            "seeds_vague",
+        ),
+        (
+            _seeds(
+                ("What is the purpose of a breakwater?", "It is a wall that can be built, used and modified by a council."),
+                ("Who led the council?", "Ida Voss"),
+            ),
+            1,
+            {"long_answer": 1},
+            "seeds_long_answer",
+        ),
+        (
+            _seeds(("In which year did the storm happen?", "1889"), ("Who counted the ships?", "Elias Brandt")),
+            1,
+            {"ungrounded": 1},
+            "seeds_ungrounded",
+        ),
+        (
+            _seeds(("Which economic principle is the principle of scarcity?", "The principle of scarcity"),
+                   ("Who counted the ships?", "Elias Brandt")),
+            1,
+            {"in_question": 1},
+            "seeds_in_question",
+        ),
+        (
+            _seeds(
+                ("What is the function of the port of Kessa?", "ships"),
+                ("What is the function of the port of Kessa?", "florins"),
+                ("Who counted the ships?", "Elias Brandt"),
+                ("Who counted the ships in Kessa?", "Elias Brandt"),
+            ),
+            2,
+            {"duplicate": 2},
+            None,
+        ),
+        # a Comparison pair shares most words but asks about two items
+        (
+            _seeds(
+                ("How many ships did Elias Brandt count in 1887?", "42"),
+                ("How many ships did the storm sink in 1887?", "9"),
+            ),
+            2,
+            {},
+            None,
+        ),
+    ],
+)
+def test_unusable_seeds_are_dropped_and_too_few_left_is_refused(seeds, kept, dropped, code):
+    usable, why, failed = check_seeds(seeds, DOC, "en")
+    assert len(usable) == kept and why == dropped
+    assert (failed[0] if failed else None) == code
+    assert all(s in seeds for s in usable)
+
+
+def test_image_seeds_skip_the_text_checks_but_not_duplicates():
+    seeds = _seeds(("Which of the following magnets attracts?", "the left one"), ("What colour is the left magnet?", "red"))
+    assert check_seeds(seeds, "", "en")[2] is None
+    twice = seeds[:1] * 2
+    assert check_seeds(twice, "", "en")[2][0] == "seeds_duplicate"
+
+
+def test_seed_reasons_are_in_the_run_language():
+    seeds = _seeds(("文中提到了什么？", "船"), ("以下哪项正确？", "港口"))
+    failed = check_seeds(seeds, "1887年，港口有42艘船。", "zh")[2]
+    assert failed[0] == "seeds_vague" and "问题" in failed[1] and not re.search(r"[a-z]{4}", failed[1])
+
+
+@pytest.mark.parametrize(
+    "question,phrase",
+    [
+        ("In which year did the case begin?", "the case began"),
+        ("When did the council meet?", "the council met"),
+        ("How many ships did Elias Brandt count?", "the number of ships Elias Brandt counted"),
+        ("How many patients were treated in 2021?", "the number of patients treated in 2021"),
+        ("What was the total rainfall for 1963?", "the total rainfall for 1963"),
+        ("When was the breakwater built?", "the breakwater was built"),
+        ("When was the event in 2000?", "the event in 2000"),
+        ("Who led the council?", None),  # no rule: the prompt keeps its general hint
+        ("When did the delta ecosystem quietly flourish?", None),  # no known event verb
+    ],
+)
+def test_seed_questions_become_phrases_for_a_draft(question, phrase):
+    assert describe(question) == phrase
+
+
+def test_a_draft_compares_two_measured_seeds_and_passes_the_substance_check():
+    seeds = _seeds(("In which year did the case begin?", "1994"), ("In which year did the case end?", "1997"))
+    q = draft(seeds, "Temporal")
+    assert q == "Which happened earlier: the case began, or the case ended?"
+    thinking = "Find the year the case began (1994), then the year it ended (1997), and compare them."
+    assert check_multihop(q, "The case began", thinking, seeds) is None  # a choice names its answer
+    assert draft(seeds, "Bridging") is None and draft(seeds, "Temporal", "zh") is None
+    # answers that are not numbers or dates, or one answer twice, give no draft
+    assert draft(_seeds(("Who led the council?", "Ida Voss"), ("Who counted?", "Elias Brandt")), "Comparison") is None
+    assert draft(_seeds(("What was the cost in 1990?", "$5"), ("What was the price in 1991?", "$5")), "Comparison") is None
+    # an open question that contains its answer is still refused
+    assert check_multihop("When did the case that began in 1994 end?", "1994", thinking, seeds)[0] == "states_answer"
+
+
+def test_a_seed_with_one_word_changed_is_a_copy():
+    """Seen in the main job on the 0.5B model: the seed "What was the total rainfall for 1963?" came back
+    with 1964, and its content words were just under the overlap limit."""
+    seeds = _seeds(("What was the total rainfall for 1963?", "$25 million"), ("What was the total rainfall for 1974?", "$30 million"))
+    failed = check_multihop(
+        "What was the total rainfall for 1964?", "1974 was wetter", "Compare $25 million with $30 million.", seeds
+    )
+    assert failed[0] == "copies_seed"
+
+
+def test_a_choice_question_may_name_its_answer_but_its_thinking_may_not():
+    from mindgym_ops.llm import parse_reply
+    from mindgym_ops.schemas import MultiHop
+
+    q = "Which is greater: the total revenue before the sales rose, or the total revenue after the sales fell?"
+    reply = {"thinking": "Find both revenues, then compare the two amounts.", "multihop_question": q}
+    parsed, err = parse_reply(json.dumps({**reply, "multihop_answer": "the total revenue before the sales rose"}), MultiHop)
+    assert err is None and parsed.multihop_question == q
+    open_q = "What was the total revenue before the sales rose, given that it was $3,500 at the start of 1999?"
+    _, err = parse_reply(json.dumps({**reply, "multihop_question": open_q, "multihop_answer": "it was $3,500 at the start of 1999"}), MultiHop)
+    assert err is not None and "gives its own answer away" in err.message
+    leak = {**reply, "thinking": "The answer is the total revenue before the sales rose.", "multihop_answer": "the total revenue before the sales rose"}
+    _, err = parse_reply(json.dumps(leak), MultiHop)
+    assert err is not None and "thinking states the final answer" in err.message
+
+
+def test_a_choice_answer_must_follow_from_the_seed_answers():
+    """Seen in the main job: "Which happened earlier: the case began, or the case ended?" answered
+    "The case ended in 1997" from seeds 1994 and 1997; the solver then agreed with the wrong reference."""
+    seeds = _seeds(("In which year did the case begin?", "1994"), ("In which year did the case end?", "1997"))
+    q = "Which happened earlier: the case began, or the case ended?"
+    thinking = "Find the year the case began and the year it ended, then compare them."
+    failed = check_multihop(q, "The case ended in 1997.", thinking, seeds)
+    assert failed[0] == "wrong_answer" and "'the case began'" in failed[1]
+    assert check_multihop(q, "The case began, in 1994.", thinking, seeds) is None
+    later = "Which happened later: the case began, or the case ended?"
+    assert check_multihop(later, "The case ended in 1997.", thinking, seeds) is None
+    money = _seeds(("What was the budget of Kessa in 1990?", "$3,500"), ("What was the budget of Vell in 1990?", "$12,000"))
+    q = "Which is greater: the budget of Kessa in 1990, or the budget of Vell in 1990?"
+    assert check_multihop(q, "The budget of Kessa.", "Look up both budgets and compare.", money)[0] == "wrong_answer"
+    dates = _seeds(("When was the dam opened?", "September 20, 2000"), ("When was the bridge opened?", "March 3, 2000"))
+    q = "Which happened earlier: the dam was opened, or the bridge was opened?"
+    assert check_multihop(q, "The dam was opened first.", "Find both opening dates and compare.", dates)[0] == "wrong_answer"
+
+
+@pytest.mark.parametrize(
+    "reference,candidate,verdict",
+    [
+        ("The case began", "the case began in 1994", True),
+        ("The case began", "The case ended.", False),
+        ("The case began earlier than the case ended.", "the case ended", False),  # the first named option
+        ("The case began", "I cannot tell", None),
+    ],
+)
+def test_choice_answers_are_matched_by_the_option_they_name(reference, candidate, verdict):
+    from mindgym_ops.matching import match
+
+    assert match(reference, candidate, "Which happened earlier: the case began, or the case ended?") is verdict
+
+
+def test_a_temporal_draft_needs_two_dates_and_seeds_about_the_prompt_are_vague():
+    """Seen in the main job: a Temporal set with "September 20, 2000" and "$80,000" became "Which happened
+    earlier: the event in 2000, or the total worked out from the numbers above ...?"."""
+    seeds = _seeds(
+        ("When was the event in 2000?", "September 20, 2000"),
+        ("What was the total worked out from the numbers above for the school in 2000?", "$80,000"),
+    )
+    assert draft(seeds, "Temporal") is None
+    assert check_seeds(seeds, "On September 20, 2000 the school spent $80,000 in total.")[1] == {"vague": 1}

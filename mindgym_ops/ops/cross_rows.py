@@ -6,24 +6,31 @@ from typing import Any, Dict, List
 from data_juicer.utils.constant import Fields
 
 from ..pairing import greedy_pairs, similarity
+from ..drafts import draft
 from ..substance import bridge_pairs
 from .rows import FAILURE_KEY, ROW_ID
 
 SOURCES = "_mindgym_sources"  # on a unit: its rows, their similarity and each row's seed source
 
 
-def seed_source(row: Dict[str, Any]) -> Dict[str, Any]:
-    """What the multi-hop prompt shows of one row: background, principle, seeds and their bridges."""
+def seed_source(row: Dict[str, Any], drafts: bool = True) -> Dict[str, Any]:
+    """What the multi-hop prompt shows of one row: background, principle, seeds, their bridges and, for a
+    Comparison or Temporal set, a worked draft question (see `mindgym_ops.drafts`)."""
     seeds = row.get("sub_questions") or []
+    principle = row.get("relationship_category") or ""
+    bridges = bridge_pairs(seeds)
     return {
         "background": row.get("background_document") or "",
-        "principle": row.get("relationship_category") or "",
+        "principle": principle,
         "sub_questions": seeds,
-        "bridges": bridge_pairs(seeds),
+        "bridges": bridges,
+        "draft": None if bridges or not drafts else draft(seeds, principle, row.get("language") or "en"),
     }
 
 
-def pair_units(rows: List[Dict[str, Any]], pair_by: str, min_similarity: float, image_key: str) -> List[Dict]:
+def pair_units(
+    rows: List[Dict[str, Any]], pair_by: str, min_similarity: float, image_key: str, drafts: bool = True
+) -> List[Dict]:
     """The paired units first (greedy, most similar first), then every row left unpaired as it is."""
     live = [i for i, r in enumerate(rows) if not r[Fields.meta].get(FAILURE_KEY) and r.get("sub_questions")]
     texts = [
@@ -44,7 +51,7 @@ def pair_units(rows: List[Dict[str, Any]], pair_by: str, min_similarity: float, 
             "rows": [first[ROW_ID], second[ROW_ID]],
             "similarity": round(score, 4),
             "method": method,
-            "sources": [seed_source(first), seed_source(second)],
+            "sources": [seed_source(first, drafts), seed_source(second, drafts)],
         }
         paired.update((live[a], live[b]))
         units.append(unit)

@@ -11,6 +11,8 @@ from ..llm import LLMError
 from .base import LLMOpMixin, Request
 from .rows import FAILURE_KEY, ROW_ID, columns_to_rows, row_id, rows_to_columns
 
+FEEDBACK = ("reason", "structured")  # the variables of the retry_feedback template
+
 
 class GenerationMapper(LLMOpMixin, Mapper):
     """A batched mapper that asks the model one structured question per row (or per unit of rows).
@@ -25,6 +27,7 @@ class GenerationMapper(LLMOpMixin, Mapper):
     step = "generation"
     meta_key = "mindgym_generation"
     output_defaults: Dict[str, Any] = {}
+    structured_reply = True  # the retry feedback asks for JSON again (False: plain text)
 
     def prepare(self, row: Dict[str, Any]) -> Optional[Request]:
         """The row's request, or None when the row needs no model call. Raise LLMError(INPUT) for a row
@@ -40,10 +43,11 @@ class GenerationMapper(LLMOpMixin, Mapper):
         return None
 
     def feedback(self, reason: str) -> str:
-        return self.templates["retry_feedback"].render(reason=reason)
+        return self.templates["retry_feedback"].render(reason=reason, structured=self.structured_reply)
 
-    def provenance_extra(self, row: Dict[str, Any]) -> Dict[str, Any]:
-        """Fields a subclass adds to its provenance record for rows that called the model."""
+    def provenance_extra(self, row: Dict[str, Any], parsed: Optional[BaseModel]) -> Dict[str, Any]:
+        """Fields a subclass adds to its provenance record for rows that called the model (`parsed`: the
+        accepted reply, None when the row failed)."""
         return {}
 
     def units(self, rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -93,7 +97,7 @@ class GenerationMapper(LLMOpMixin, Mapper):
         for (i, req), (res,) in zip(todo, replies):
             row = rows[i]
             row[Fields.meta][self.meta_key] = self.provenance(
-                row[ROW_ID], req.templates, res, self.provenance_extra(row)
+                row[ROW_ID], req.templates, res, self.provenance_extra(row, res.parsed if res.ok else None)
             )
             if res.ok:
                 self.apply(row, res.parsed)

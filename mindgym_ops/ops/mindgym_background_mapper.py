@@ -6,9 +6,10 @@ from pydantic import PositiveInt
 
 from ..llm import ErrorKind, LLMError, TextSchema
 from ..schemas import CATEGORIES, check_choices
+from ..substance import check_background
 from ..text import cut_to_budget, hash_index
 from .base import Request
-from .mapper_base import GenerationMapper
+from .mapper_base import FEEDBACK, GenerationMapper
 from .rows import ROW_ID, numbered_row_id, row_number
 from .wording import SETTING_HINTS
 
@@ -21,8 +22,10 @@ BACKGROUND = TextSchema("Background", min_words=60)
 class MindgymBackgroundMapper(GenerationMapper):
     """Writes a background document per row for one of the eight reasoning areas.
 
-    From scratch (empty `text`), the model writes a 150-200-word document rich enough for
-    multi-hop reasoning; rows that already carry text use it as the background, cut to
+    From scratch (empty `text`), the model writes a six-sentence report of linked, invented facts; a
+    report with fewer than three numbers or two proper names, or with template filler ("[Name]"), is
+    retried with the reason fed back (`background_few_facts`, `background_placeholder`; see
+    `mindgym_ops.substance.check_background`). Rows that already carry text use it as the background, cut to
     `max_background_tokens` (the cut is recorded). The reasoning area comes from the row's
     `reasoning_category` when valid, else round-robin over `categories` by row index. Writes
     `background_document`, `reasoning_category`, `language`, `mindgym_row_id`, and provenance
@@ -32,6 +35,7 @@ class MindgymBackgroundMapper(GenerationMapper):
     step = "background"
     meta_key = "mindgym_background"
     output_defaults = {"background_document": "", "reasoning_category": "", "language": ""}
+    structured_reply = False
 
     def __init__(
         self,
@@ -65,7 +69,7 @@ class MindgymBackgroundMapper(GenerationMapper):
         :param cache_dir: request cache folder; a rerun re-sends nothing that completed.
         :param language: en or zh.
         :param on_failure: drop a failed row, or flag it (kept, reason in meta).
-        :param prompt_templates: overrides by name ({background, thinking_protocol}): a path or inline text.
+        :param prompt_templates: overrides by name ({background, thinking_protocol, retry_feedback}): a path or inline text.
         :param thinking_protocol: send our concise thinking protocol as the system prompt.
         """
         super().__init__(*args, **kwargs)
@@ -75,7 +79,7 @@ class MindgymBackgroundMapper(GenerationMapper):
         self.init_llm(
             locals(),
             on_failure=on_failure,
-            templates={"background": ("category", "setting_hint"), "thinking_protocol": ()},
+            templates={"background": ("category", "setting_hint"), "thinking_protocol": (), "retry_feedback": FEEDBACK},
             thinking_protocol=thinking_protocol,
         )
 
@@ -112,7 +116,10 @@ class MindgymBackgroundMapper(GenerationMapper):
         names = ["background"] + (["thinking_protocol"] if self.use_thinking else [])
         return Request(self.system_messages() + self.user(prompt), BACKGROUND, names)
 
-    def provenance_extra(self, row):
+    def check_reply(self, row, parsed):
+        return check_background(parsed, self.language)
+
+    def provenance_extra(self, row, parsed):
         return {"mode": "scratch"}
 
     def apply(self, row, parsed):

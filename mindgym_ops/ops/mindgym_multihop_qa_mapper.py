@@ -8,7 +8,7 @@ from ..pairing import similarity
 from ..schemas import MultiHop, check_choice
 from ..substance import SubstanceThresholds, check_multihop
 from .base import Request
-from .mapper_base import GenerationMapper
+from .mapper_base import FEEDBACK, GenerationMapper
 from .cross_rows import SOURCES, pair_units, seed_source
 
 OP_NAME = "mindgym_multihop_qa_mapper"
@@ -42,6 +42,7 @@ class MindgymMultihopQaMapper(GenerationMapper):
         max_seed_overlap: float = 0.7,
         min_seeds: PositiveInt = 2,
         seed_use_overlap: float = 0.4,
+        drafts: bool = True,
         image_root: Optional[str] = None,
         allow_external_images: bool = False,
         backend: Optional[str] = None,
@@ -67,6 +68,8 @@ class MindgymMultihopQaMapper(GenerationMapper):
             much copies it (a seed question contained in it always does).
         :param min_seeds: seeds the question and its thinking must draw on.
         :param seed_use_overlap: a seed counts as drawn on when this share of its question's words appears.
+        :param drafts: show a worked draft question built from two seeds of a Comparison or Temporal set
+            (English; see mindgym_ops.drafts): small models copy a seed question without one.
         :param image_root: image rows: images must lie inside this folder (default: the working directory).
         :param allow_external_images: accept image paths outside image_root.
         :param backend: api, vllm, hf or local (env MINDGYM_BACKEND overrides).
@@ -90,11 +93,12 @@ class MindgymMultihopQaMapper(GenerationMapper):
             if not 0 < float(value) <= 1:
                 raise ValueError(f"{name} must be a number in (0, 1], got {value!r}")
         self.limits = SubstanceThresholds(float(max_seed_overlap), int(min_seeds), float(seed_use_overlap))
+        self.drafts = drafts
         self.image_root, self.allow_external_images = image_root, allow_external_images
         self.init_llm(
             locals(),
             on_failure=on_failure,
-            templates={"multihop_qa": ("sources",), "thinking_protocol": (), "retry_feedback": ("reason",)},
+            templates={"multihop_qa": ("sources",), "thinking_protocol": (), "retry_feedback": FEEDBACK},
             thinking_protocol=thinking_protocol,
         )
         if combine == "across_rows" and self._recipe_batch_size is None:
@@ -103,13 +107,13 @@ class MindgymMultihopQaMapper(GenerationMapper):
     def units(self, rows):
         if self.combine == "within_row":
             return rows
-        return pair_units(rows, self.pair_by, self.min_pair_similarity, self.image_key)
+        return pair_units(rows, self.pair_by, self.min_pair_similarity, self.image_key, self.drafts)
 
     def prepare(self, row):
         if not row.get("sub_questions"):
             raise LLMError(ErrorKind.INPUT, "row has no sub_questions")
         cross = row.get(SOURCES)
-        sources = cross["sources"] if cross else [seed_source(row)]
+        sources = cross["sources"] if cross else [seed_source(row, self.drafts)]
         prompt = self.templates["multihop_qa"].render(sources=sources)
         names = ["multihop_qa"] + (["thinking_protocol"] if self.use_thinking else [])
         return Request(self.system_messages() + self.user(prompt, self.checked_images(row)), MultiHop, names)
@@ -124,7 +128,7 @@ class MindgymMultihopQaMapper(GenerationMapper):
             self.language,
         )
 
-    def provenance_extra(self, row):
+    def provenance_extra(self, row, parsed):
         cross = row.get(SOURCES)
         if not cross:
             return {}

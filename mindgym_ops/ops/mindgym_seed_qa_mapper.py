@@ -5,8 +5,9 @@ from pydantic import PositiveInt
 
 from ..llm import ErrorKind, LLMError
 from ..schemas import IMAGE_PRINCIPLES, TEXT_PRINCIPLES, check_choices, seed_set_schema
+from ..substance import check_seeds
 from .base import Request
-from .mapper_base import GenerationMapper
+from .mapper_base import FEEDBACK, GenerationMapper
 from .wording import PRINCIPLE_HELP
 
 OP_NAME = "mindgym_seed_qa_mapper"
@@ -20,7 +21,13 @@ class MindgymSeedQaMapper(GenerationMapper):
     Text rows read `background_document` and use the text principles (Bridging, Comparison,
     Temporal); image rows (non-empty `images`) send the image with the row's question, answer and
     explanation and use the image principles. Writes `sub_questions` (list of {question, answer})
-    and `relationship_category`, provenance under `__dj__meta__.mindgym_seed_qa`."""
+    and `relationship_category`, provenance under `__dj__meta__.mindgym_seed_qa`.
+
+    Each seed must be usable (`mindgym_ops.substance.check_seeds`): not about "the text", a short answer
+    found in the document, not containing its answer, not repeating another seed (image rows: only the
+    last two). Unusable seeds are dropped and counted in provenance (`dropped_seeds`); a reply with
+    fewer than two usable seeds is retried with the reason fed back, then counted as
+    `seed_qa_seeds_<reason>`."""
 
     step = "seed_qa"
     meta_key = "mindgym_seed_qa"
@@ -68,7 +75,7 @@ class MindgymSeedQaMapper(GenerationMapper):
         :param cache_dir: request cache folder.
         :param language: en or zh.
         :param on_failure: drop or flag a row whose reply never parses.
-        :param prompt_templates: overrides by name (seed_qa_text, seed_qa_image, thinking_protocol).
+        :param prompt_templates: overrides by name (seed_qa_text, seed_qa_image, thinking_protocol, retry_feedback).
         :param thinking_protocol: send our concise thinking protocol as the system prompt.
         """
         super().__init__(*args, **kwargs)
@@ -89,6 +96,7 @@ class MindgymSeedQaMapper(GenerationMapper):
                 "seed_qa_text": shared + ("background", "category"),
                 "seed_qa_image": shared + ("original_question", "original_answer", "explanation"),
                 "thinking_protocol": (),
+                "retry_feedback": FEEDBACK,
             },
             thinking_protocol=thinking_protocol,
         )
@@ -125,9 +133,19 @@ class MindgymSeedQaMapper(GenerationMapper):
             names.append("seed_qa_text")
         return Request(self.system_messages() + self.user(prompt, images), schema, names)
 
+    def seeds(self, row, parsed):
+        """(usable seeds, dropped ones by reason, failure or None); image rows skip the text checks."""
+        seeds = [{"question": q.question, "answer": q.answer} for q in parsed.sub_questions[: self.max_seeds]]
+        document = "" if row.get(self.image_key) else row.get("background_document") or ""
+        return check_seeds(seeds, document, self.language, self.max_seeds)
+
+    def check_reply(self, row, parsed):
+        return self.seeds(row, parsed)[2]
+
+    def provenance_extra(self, row, parsed):
+        return {"dropped_seeds": self.seeds(row, parsed)[1]} if parsed is not None else {}
+
     def apply(self, row, parsed):
-        row["sub_questions"] = [
-            {"question": q.question, "answer": q.answer} for q in parsed.sub_questions[: self.max_seeds]
-        ]
+        row["sub_questions"] = self.seeds(row, parsed)[0]
         row["relationship_category"] = parsed.relationship_category
         row["language"] = self.language

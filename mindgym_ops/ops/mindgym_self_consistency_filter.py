@@ -91,7 +91,7 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
             return Request(self.user(text, images), Solution, ("solve",), self.solver_sampling, self.k, "#solve", True)
         attempts = self.attempts(replies)
         shown = [a for a in attempts if a is not None]
-        if not shown or all(match(reference, a) is not None for a in shown):
+        if not shown or all(match(reference, a, question) is not None for a in shown):
             return None  # nothing to judge, or the rule decides every attempt
         # only attempts that parsed are shown, and the schema asks for exactly one verdict each
         text = self.templates["agree"].render(question=question, reference=reference, attempts=shown)
@@ -102,8 +102,8 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         attempts = self.attempts(replies)
         record = {"attempts": attempts, "method": "rule", **self.llm.describe()}
         record["solver_failures"] = sum(a is None for a in attempts)
-        reference = self.question(row)[1]
-        verdicts = [bool(match(reference, a)) if a is not None else False for a in attempts]
+        question, reference = self.question(row)
+        verdicts = [bool(match(reference, a, question)) if a is not None else False for a in attempts]
         if all(a is None for a in attempts):
             record["error"] = "no attempt parsed"
         elif "agree" in replies:

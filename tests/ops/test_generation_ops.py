@@ -14,6 +14,7 @@ SEEDS = [
     {"question": "Who measured on Monday?", "answer": "Mara Quist"},
     {"question": "When did the council meet?", "answer": "Thursday"},
 ]
+DOC = "Mara Quist measured 24 units on Monday, and the council met on Thursday."  # holds the seed answers
 
 
 def empty_rows(n):
@@ -87,7 +88,7 @@ def test_seed_principle_outside_the_allowed_set_is_retried(api_env, script, tmp_
 
     script.overrides["seed_qa"] = seed
     op = MindgymSeedQaMapper(backend="api", model="fake", work_dir=str(tmp_path))
-    out = op.process_batched(seeded_rows(["Doc."], seeds=False))
+    out = op.process_batched(seeded_rows([DOC], seeds=False))
     assert out["relationship_category"] == ["Comparison"] and api_env.stats.requests == 2
     schema = api_env.stats.bodies[0]["response_format"]["json_schema"]["schema"]
     assert schema["properties"]["relationship_category"]["enum"] == ["Bridging", "Comparison", "Temporal"]
@@ -116,7 +117,7 @@ def test_multihop_writes_query_response_and_provenance(api_env, tmp_path):
     assert out["query"] == out["multihop_question"] and out["response"] == out["multihop_answer"]
     assert all(out["thinking"]) and all(out["multihop_question"])
     prov = json.loads(out[Fields.meta][0]["mindgym_multihop"])
-    assert prov["row_id"] == "r0" and prov["templates"] == ["multihop_qa@3", "thinking_protocol@1"]
+    assert prov["row_id"] == "r0" and prov["templates"] == ["multihop_qa@4", "thinking_protocol@1"]
     assert prov["usage"]["prompt_tokens"] > 50 and prov["attempts"] == 1
 
 

@@ -89,7 +89,7 @@ def test_zh_recipe_sends_chinese_prompts(tmp_path, server, script):
     assert len(rows) == 8 and all(r["language"] == "zh" for r in rows)
     users = [user_text(b) for b in server.stats.bodies]
     assert users and all(any("\u4e00" <= ch <= "\u9fff" for ch in u) for u in users)
-    assert any("背景文档" in u for u in users) and any("单跳问题" in u for u in users)
+    assert any("虚构短报告" in u for u in users) and any("单跳问题" in u for u in users)
 
 
 def test_ops_mix_with_data_juicer_builtins_in_one_call(tmp_path, server, script):

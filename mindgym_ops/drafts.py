@@ -1,0 +1,182 @@
+"""A worked draft for the multi-hop prompt: two seed questions turned into one comparison question.
+
+A small model asked to "compare two single-hop questions" copies one of them, or the instruction itself.
+Shown a concrete draft built from its own seeds ("Which is greater: the rainfall recorded in 1963 or the
+rainfall recorded in 1974?") it writes a question that needs both seed answers. The draft is built
+model-free from the wording of two seed questions whose answers are numbers or dates (English only:
+the rules turn "In which year did the case begin?" into "the case began"); where no rule fits, the
+prompt keeps its general hint. The model still writes, answers and explains the question, and the
+substance checks still apply to what it writes."""
+
+import re
+from typing import Dict, List, Optional, Sequence
+
+from .substance import content_terms, distinctive, normalise
+
+IRREGULAR = {
+    "begin": "began", "build": "built", "buy": "bought", "bring": "brought", "become": "became",
+    "break": "broke", "catch": "caught", "come": "came", "do": "did", "fall": "fell", "find": "found",
+    "fight": "fought", "get": "got", "give": "gave", "go": "went", "grow": "grew", "have": "had",
+    "hold": "held", "keep": "kept", "know": "knew", "lead": "led", "leave": "left", "lose": "lost",
+    "make": "made", "meet": "met", "pay": "paid", "put": "put", "rise": "rose", "run": "ran", "see": "saw",
+    "sell": "sold", "send": "sent", "set": "set", "spend": "spent", "take": "took", "teach": "taught",
+    "tell": "told", "think": "thought", "win": "won", "write": "wrote", "say": "said", "stand": "stood",
+}  # fmt: skip
+
+
+def past(verb: str) -> str:
+    """The simple past of an English verb ("begin" -> "began", "record" -> "recorded")."""
+    v = verb.lower()
+    if v in IRREGULAR:
+        return IRREGULAR[v]
+    if v.endswith("e"):
+        return v + "d"
+    if re.search(r"[^aeiou]y$", v):
+        return v[:-1] + "ied"
+    return v + "ed"
+
+
+_RULES = [
+    # "In which year did the case begin" / "When did the council meet in Kessa" -> "the case began"
+    (re.compile(r"^(?:in )?(?:which|what) (?:year|month|day|date)\s+did\s+(.+)$|^when did\s+(.+)$"), "did"),
+    # "In which year was the station built" / "When was the dam opened" -> "the station was built"
+    (re.compile(r"^(?:in )?(?:which|what) (?:year|month|day|date)\s+(was|were)\s+(.+)$|^when (was|were)\s+(.+)$"), "was"),
+    # "How many ships did Brandt count" -> "the number of ships Brandt counted"
+    (re.compile(r"^how (many|much)\s+(\w+)\s+did\s+(.+)$"), "how_did"),
+    # "How many patients were treated in 2021" -> "the number of patients treated in 2021"
+    (re.compile(r"^how (many|much)\s+(\w+)\s+(?:was|were|is|are)\s+(.+)$"), "how_was"),
+    # "What was the total rainfall for 1963" -> "the total rainfall for 1963"
+    (re.compile(r"^what (?:is|was|are|were)\s+(the .+)$"), "what"),
+]  # fmt: skip
+
+
+EVENT_VERBS = frozenset(IRREGULAR) | frozenset(
+    """start end open close found record count measure arrive join sign launch publish release finish complete
+    occur happen receive reach hire elect move discover invent establish create increase decrease report collect
+    observe treat admit visit return announce approve decide sink flood die retire marry graduate sell plant
+    harvest produce earn raise cut fix repair install discover start finish order ship deliver rent lend borrow
+    save invest lose change replace appoint""".split()
+)
+
+
+def _subject_verb(clause: str) -> Optional[str]:
+    """'the case begin in 1994' -> 'the case began in 1994': the first event verb after the subject (at
+    most five words) goes to the past; None when no known verb is found there."""
+    words = clause.split()
+    for i in range(1, min(6, len(words))):
+        if words[i] in EVENT_VERBS:
+            return " ".join(words[:i] + [past(words[i])] + words[i + 1 :])
+    return None
+
+
+def describe(question: str) -> Optional[str]:
+    """What an English seed question asks about, as a phrase that fits "Which is greater: X or Y?", or None."""
+    q = question.strip().rstrip("?").strip()
+    q = q[0].lower() + q[1:] if q else q
+    for pattern, kind in _RULES:
+        m = pattern.match(q)
+        if not m:
+            continue
+        if kind == "did":
+            return _subject_verb(m.group(1) or m.group(2))
+        if kind == "was":
+            aux, rest = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            words = rest.split()
+            for i in range(1, len(words)):  # "the breakwater built in Kessa" -> "the breakwater was built in Kessa"
+                if words[i].endswith("ed") or words[i] in IRREGULAR.values():
+                    return " ".join(words[:i] + [aux] + words[i:])
+            return rest  # a noun phrase: "the event in 2000"
+        if kind == "how_did":
+            rest = _subject_verb(m.group(3))
+            return f"the {'number' if m.group(1) == 'many' else 'amount'} of {m.group(2)} {rest}" if rest else None
+        if kind == "how_was":
+            return f"the {'number' if m.group(1) == 'many' else 'amount'} of {m.group(2)} {m.group(3)}"
+        return m.group(1)
+    return None
+
+
+def _measured(answer: str, temporal: bool) -> bool:
+    """A number (Comparison) or a date with a year or a month (Temporal)."""
+    if not (re.search(r"\d", answer or "") and distinctive(answer)):
+        return False
+    return not temporal or bool(re.search(r"\b[12]\d{3}\b", answer)) or any(m in answer.lower() for m in MONTHS)
+
+
+def draft(seeds: Sequence[Dict[str, str]], principle: str, language: str = "en") -> Optional[str]:
+    """A comparison question over the first two seeds whose answers are numbers or dates and whose
+    questions have a rule, or None (Chinese, Bridging chains, or no such pair)."""
+    if language != "en" or principle not in ("Comparison", "Temporal"):
+        return None
+    usable: List[str] = []
+    answers: List[str] = []
+    for s in seeds:
+        about = describe(s.get("question", ""))
+        answer = normalise(s.get("answer", ""))
+        if about and _measured(s.get("answer", ""), principle == "Temporal") and answer not in answers:
+            usable.append(about)
+            answers.append(answer)
+        if len(usable) == 2:
+            first, second = usable
+            if principle == "Temporal":
+                return f"Which happened earlier: {first}, or {second}?"
+            return f"Which is greater: {first}, or {second}?"
+    return None
+
+
+MONTHS = "january february march april may june july august september october november december".split()
+_ORDER = {"greater": max, "larger": max, "more": max, "higher": max, "later": max, "last": max,
+          "smaller": min, "less": min, "fewer": min, "lower": min, "earlier": min, "first": min}  # fmt: skip
+
+
+def value(answer: str, temporal: bool) -> Optional[tuple]:
+    """A comparable value of a measured answer: (year, month, day) for a date, else its first number."""
+    text = (answer or "").lower().replace(",", "")
+    numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)]
+    if not numbers:
+        return None
+    if not temporal:
+        return (numbers[0],)
+    years = [n for n in numbers if 1000 <= n <= 2999]
+    month = next((i + 1 for i, m in enumerate(MONTHS) if m in text), 0)
+    days = [n for n in numbers if 1 <= n <= 31]
+    return (years[0] if years else numbers[0], month, days[0] if days and month else 0)
+
+
+def expected_option(question: str, seeds: Sequence[Dict[str, str]]) -> Optional[int]:
+    """For a choice question over seeds with measured answers ("Which is greater: A, or B?"), the index of
+    the option the seed answers make right; None when the question, its options or the values do not
+    decide it (then no check is made)."""
+    from .matching import options  # matching imports substance, as this module does
+
+    choices = options(question)
+    word = next((w for w in re.findall(r"[a-z]+", question.lower()) if w in _ORDER), None)
+    if len(choices) != 2 or word is None:
+        return None
+    temporal = word in ("earlier", "later", "first", "last")
+    values = []
+    for choice in choices:
+        terms = content_terms(choice)
+        scored = []
+        for s in seeds:
+            about = describe(s.get("question", "")) or s.get("question", "")
+            own = content_terms(about)
+            scored.append((len(terms & own) / len(terms | own) if terms | own else 0.0, s))
+        scored.sort(key=lambda x: -x[0])
+        if not scored or scored[0][0] < 0.5 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+            return None
+        values.append(value(scored[0][1].get("answer", ""), temporal))
+    if None in values or values[0] == values[1]:
+        return None
+    return values.index(_ORDER[word](values))
+
+
+def wrong_choice(question: str, answer: str, seeds: Sequence[Dict[str, str]]) -> Optional[str]:
+    """The option the answer should have named, when it names the other one; else None."""
+    from .matching import options, picked
+
+    right = expected_option(question, seeds)
+    if right is None:
+        return None
+    choices = options(question)
+    said = picked(answer, choices)
+    return choices[right] if said is not None and said != right else None
