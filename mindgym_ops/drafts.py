@@ -9,7 +9,7 @@ prompt keeps its general hint. The model still writes, answers and explains the 
 substance checks still apply to what it writes."""
 
 import re
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .substance import content_terms, distinctive, normalise
 
@@ -40,7 +40,10 @@ _RULES = [
     # "In which year did the case begin" / "When did the council meet in Kessa" -> "the case began"
     (re.compile(r"^(?:in )?(?:which|what) (?:year|month|day|date)\s+did\s+(.+)$|^when did\s+(.+)$"), "did"),
     # "In which year was the station built" / "When was the dam opened" -> "the station was built"
-    (re.compile(r"^(?:in )?(?:which|what) (?:year|month|day|date)\s+(was|were)\s+(.+)$|^when (was|were)\s+(.+)$"), "was"),
+    (
+        re.compile(r"^(?:in )?(?:which|what) (?:year|month|day|date)\s+(was|were)\s+(.+)$|^when (was|were)\s+(.+)$"),
+        "was",
+    ),
     # "How many ships did Brandt count" -> "the number of ships Brandt counted"
     (re.compile(r"^how (many|much)\s+(\w+)\s+did\s+(.+)$"), "how_did"),
     # "How many patients were treated in 2021" -> "the number of patients treated in 2021"
@@ -70,7 +73,14 @@ def _subject_verb(clause: str) -> Optional[str]:
 
 
 def describe(question: str) -> Optional[str]:
-    """What an English seed question asks about, as a phrase that fits "Which is greater: X or Y?", or None."""
+    """What an English seed question asks about, as a phrase that fits "Which is greater: X or Y?" (a noun
+    phrase: "the total rainfall for 1963") or "Which happened earlier: X or Y?" (also an event: "the case
+    began"), or None."""
+    return _describe(question)[0]
+
+
+def _describe(question: str) -> Tuple[Optional[str], bool]:
+    """(phrase, whether it is an event clause rather than a noun phrase)."""
     q = question.strip().rstrip("?").strip()
     q = q[0].lower() + q[1:] if q else q
     for pattern, kind in _RULES:
@@ -78,21 +88,22 @@ def describe(question: str) -> Optional[str]:
         if not m:
             continue
         if kind == "did":
-            return _subject_verb(m.group(1) or m.group(2))
+            return _subject_verb(m.group(1) or m.group(2)), True
         if kind == "was":
             aux, rest = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
             words = rest.split()
             for i in range(1, len(words)):  # "the breakwater built in Kessa" -> "the breakwater was built in Kessa"
                 if words[i].endswith("ed") or words[i] in IRREGULAR.values():
-                    return " ".join(words[:i] + [aux] + words[i:])
-            return rest  # a noun phrase: "the event in 2000"
+                    return " ".join(words[:i] + [aux] + words[i:]), True
+            return rest, False  # a noun phrase: "the event in 2000"
+        amount = "number" if m.group(1) == "many" else "amount"
         if kind == "how_did":
             rest = _subject_verb(m.group(3))
-            return f"the {'number' if m.group(1) == 'many' else 'amount'} of {m.group(2)} {rest}" if rest else None
+            return (f"the {amount} of {m.group(2)} {rest}" if rest else None), False
         if kind == "how_was":
-            return f"the {'number' if m.group(1) == 'many' else 'amount'} of {m.group(2)} {m.group(3)}"
-        return m.group(1)
-    return None
+            return f"the {amount} of {m.group(2)} {m.group(3)}", False
+        return m.group(1), False
+    return None, False
 
 
 def _measured(answer: str, temporal: bool) -> bool:
@@ -102,24 +113,29 @@ def _measured(answer: str, temporal: bool) -> bool:
     return not temporal or bool(re.search(r"\b[12]\d{3}\b", answer)) or any(m in answer.lower() for m in MONTHS)
 
 
+def unit(answer: str) -> Tuple[str, ...]:
+    """What an amount is measured in: its currency sign and its words ("$25 million" -> ("$", "million"))."""
+    text = (answer or "").lower()
+    return tuple(sorted(set(re.findall(r"[$€£¥]", text)) | set(re.findall(r"[a-z]+", text))))
+
+
 def draft(seeds: Sequence[Dict[str, str]], principle: str, language: str = "en") -> Optional[str]:
-    """A comparison question over the first two seeds whose answers are numbers or dates and whose
-    questions have a rule, or None (Chinese, Bridging chains, or no such pair)."""
+    """A choice question over the first two seeds that can be compared (Comparison: two amounts in the
+    same unit, asked as noun phrases; Temporal: two dates or years), or None (Chinese, Bridging, no pair)."""
     if language != "en" or principle not in ("Comparison", "Temporal"):
         return None
-    usable: List[str] = []
-    answers: List[str] = []
+    temporal = principle == "Temporal"
+    found: List[Tuple[str, str, Tuple[str, ...]]] = []  # (phrase, answer, unit)
     for s in seeds:
-        about = describe(s.get("question", ""))
-        answer = normalise(s.get("answer", ""))
-        if about and _measured(s.get("answer", ""), principle == "Temporal") and answer not in answers:
-            usable.append(about)
-            answers.append(answer)
-        if len(usable) == 2:
-            first, second = usable
-            if principle == "Temporal":
-                return f"Which happened earlier: {first}, or {second}?"
-            return f"Which is greater: {first}, or {second}?"
+        about, event = _describe(s.get("question", ""))
+        answer = s.get("answer", "")
+        if about and (temporal or not event) and _measured(answer, temporal):
+            found.append((about, normalise(answer), () if temporal else unit(answer)))
+    for i, (first, answer_a, unit_a) in enumerate(found):
+        for second, answer_b, unit_b in found[i + 1 :]:
+            if answer_a != answer_b and unit_a == unit_b:
+                ask = "Which happened earlier" if temporal else "Which is greater"
+                return f"{ask}: {first}, or {second}?"
     return None
 
 

@@ -33,7 +33,9 @@ def options(question: str) -> List[str]:
     """The options of a choice question ("Which is greater: A, or B?" / "Which came first, A or B?")."""
     if not offers_choice(question):
         return []
-    body = question.split(":", 1)[1] if ":" in question else question.split(",", 1)[-1]
+    inner = question.rstrip(" ?？")
+    sep = next((c for c in (":", "：", "?", "？", ",") if c in inner), None)
+    body = inner.split(sep, 1)[1] if sep else inner
     found = [o.strip(" ,.?？") for o in re.split(r",?\s+or\s+|还是", body)]
     return found if len(found) >= 2 and all(found) else []
 

@@ -121,12 +121,15 @@ def seed_overlap(question: str, seed_question: str) -> float:
 
 def seeds_used(question: str, thinking: str, seeds: Sequence[Dict[str, str]], threshold: float) -> int:
     """Seeds whose question terms (or whose answer) appear in the multi-hop question and its reasoning."""
+    from .drafts import describe  # drafts builds on this module
+
     body = f"{question}\n{thinking}"
     terms = content_terms(body)
     used = 0
     for s in seeds:
-        st = content_terms(s.get("question", ""))
-        share = len(st & terms) / len(st) if st else 0.0
+        share = 0.0  # the seed question's words, or those of its phrase in a draft ("the case began")
+        for st in (content_terms(s.get("question", "")), content_terms(describe(s.get("question", "")) or "")):
+            share = max(share, len(st & terms) / len(st) if st else 0.0)
         ans = answer_core(s.get("answer", "")) or s.get("answer", "")
         if share >= threshold or (distinctive(ans) and contains(body, ans)):
             used += 1
@@ -162,11 +165,10 @@ def copied_seed(question: str, seeds: Sequence[Dict[str, str]], limits: Optional
     limits = limits or SubstanceThresholds()
     for n, s in enumerate(seeds, 1):
         sq = s.get("question", "")
-        if normalise(sq) and (
-            opens_a_clause(question, sq)
-            or seed_overlap(question, sq) >= limits.max_seed_overlap
-            or near_copy(question, sq)
-        ):
+        # a choice between two seeds ("Which is greater: the X of A, or the X of B?") shares most words with
+        # each, so the overlap test is left to open questions
+        overlap = not offers_choice(question) and seed_overlap(question, sq) >= limits.max_seed_overlap
+        if normalise(sq) and (opens_a_clause(question, sq) or overlap or near_copy(question, sq)):
             return n
     return 0
 
@@ -310,7 +312,9 @@ def seed_problem(seed: Dict[str, str], earlier: Sequence[Dict[str, str]], docume
     if document:  # a word of the answer is in the document ("Thursday" in "met on Thursdays")
         stem = lambda terms: {t[:-1] if t.endswith("s") and len(t) > 3 else t for t in terms}  # noqa: E731
         terms = stem(content_terms(answer)) | set(_NUMBER.findall(answer))
-        if not contains(document, answer) and not terms & (stem(content_terms(document)) | set(_NUMBER.findall(document))):
+        if not contains(document, answer) and not terms & (
+            stem(content_terms(document)) | set(_NUMBER.findall(document))
+        ):
             return "ungrounded", 0
     # the same question, or two questions with one answer; a Comparison pair ("the temperature Ann
     # recorded", "the temperature Bo recorded") shares most words but asks about different items

@@ -60,7 +60,10 @@ def strip_answer_leak(thinking: str, answer: str, inline: bool = False) -> Tuple
     return thinking, leaked
 
 
-_CHOICE = re.compile(r"\b(?:which|whether|who)\b[^?]*\bor\b|哪[^？?]*还是|还是[^？?]*哪", re.IGNORECASE)
+_CHOICE = re.compile(
+    r"\b(?:which|whether|who|what (?:happened|came|was|is))\b[^?]*(?:\?[^?]*)?\bor\b|哪[^？?]*还是|还是[^？?]*哪",
+    re.IGNORECASE,
+)
 
 
 def offers_choice(question: str) -> bool:

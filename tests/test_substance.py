@@ -124,8 +124,14 @@ DOC = (
         ("In 1998 the school had a budget of $1,000,000; in 2000 it was $500,000 and in 2005 $700,000.", "few_facts"),
         # the prompt's slots left as filler
         ("In 2001 the named place is [name], and the person in charge is [person]; 3 of 4 ...", "placeholder"),
-        ("The meeting in 1990 was held in a school named XYZ by Tom Reyes, who spent $10,000 in 12 days.", "placeholder"),
-        ("In 1984 the meeting took place in the named place of the named person, Ann Lee and Bo Kim, 3 and 4.", "placeholder"),
+        (
+            "The meeting in 1990 was held in a school named XYZ by Tom Reyes, who spent $10,000 in 12 days.",
+            "placeholder",
+        ),
+        (
+            "In 1984 the meeting took place in the named place of the named person, Ann Lee and Bo Kim, 3 and 4.",
+            "placeholder",
+        ),
         ("1947年，港口城市哈尔登的商人李明建立了粮食交易所，第一年交易了三千吨粮食，两年后价格涨到每吨12元。", None),
         ("这篇背景文档介绍了科学知识，包含名称、数字、日期、原因和条件。", "few_facts"),
     ],
@@ -157,7 +163,10 @@ def _seeds(*pairs):
         ),
         (
             _seeds(
-                ("What is the purpose of a breakwater?", "It is a wall that can be built, used and modified by a council."),
+                (
+                    "What is the purpose of a breakwater?",
+                    "It is a wall that can be built, used and modified by a council.",
+                ),
                 ("Who led the council?", "Ida Voss"),
             ),
             1,
@@ -171,8 +180,10 @@ def _seeds(*pairs):
             "seeds_ungrounded",
         ),
         (
-            _seeds(("Which economic principle is the principle of scarcity?", "The principle of scarcity"),
-                   ("Who counted the ships?", "Elias Brandt")),
+            _seeds(
+                ("Which economic principle is the principle of scarcity?", "The principle of scarcity"),
+                ("Who counted the ships?", "Elias Brandt"),
+            ),
             1,
             {"in_question": 1},
             "seeds_in_question",
@@ -208,7 +219,9 @@ def test_unusable_seeds_are_dropped_and_too_few_left_is_refused(seeds, kept, dro
 
 
 def test_image_seeds_skip_the_text_checks_but_not_duplicates():
-    seeds = _seeds(("Which of the following magnets attracts?", "the left one"), ("What colour is the left magnet?", "red"))
+    seeds = _seeds(
+        ("Which of the following magnets attracts?", "the left one"), ("What colour is the left magnet?", "red")
+    )
     assert check_seeds(seeds, "", "en")[2] is None
     twice = seeds[:1] * 2
     assert check_seeds(twice, "", "en")[2][0] == "seeds_duplicate"
@@ -247,7 +260,9 @@ def test_a_draft_compares_two_measured_seeds_and_passes_the_substance_check():
     assert draft(seeds, "Bridging") is None and draft(seeds, "Temporal", "zh") is None
     # answers that are not numbers or dates, or one answer twice, give no draft
     assert draft(_seeds(("Who led the council?", "Ida Voss"), ("Who counted?", "Elias Brandt")), "Comparison") is None
-    assert draft(_seeds(("What was the cost in 1990?", "$5"), ("What was the price in 1991?", "$5")), "Comparison") is None
+    assert (
+        draft(_seeds(("What was the cost in 1990?", "$5"), ("What was the price in 1991?", "$5")), "Comparison") is None
+    )
     # an open question that contains its answer is still refused
     assert check_multihop("When did the case that began in 1994 end?", "1994", thinking, seeds)[0] == "states_answer"
 
@@ -255,7 +270,10 @@ def test_a_draft_compares_two_measured_seeds_and_passes_the_substance_check():
 def test_a_seed_with_one_word_changed_is_a_copy():
     """Seen in the main job on the 0.5B model: the seed "What was the total rainfall for 1963?" came back
     with 1964, and its content words were just under the overlap limit."""
-    seeds = _seeds(("What was the total rainfall for 1963?", "$25 million"), ("What was the total rainfall for 1974?", "$30 million"))
+    seeds = _seeds(
+        ("What was the total rainfall for 1963?", "$25 million"),
+        ("What was the total rainfall for 1974?", "$30 million"),
+    )
     failed = check_multihop(
         "What was the total rainfall for 1964?", "1974 was wetter", "Compare $25 million with $30 million.", seeds
     )
@@ -268,12 +286,21 @@ def test_a_choice_question_may_name_its_answer_but_its_thinking_may_not():
 
     q = "Which is greater: the total revenue before the sales rose, or the total revenue after the sales fell?"
     reply = {"thinking": "Find both revenues, then compare the two amounts.", "multihop_question": q}
-    parsed, err = parse_reply(json.dumps({**reply, "multihop_answer": "the total revenue before the sales rose"}), MultiHop)
+    parsed, err = parse_reply(
+        json.dumps({**reply, "multihop_answer": "the total revenue before the sales rose"}), MultiHop
+    )
     assert err is None and parsed.multihop_question == q
     open_q = "What was the total revenue before the sales rose, given that it was $3,500 at the start of 1999?"
-    _, err = parse_reply(json.dumps({**reply, "multihop_question": open_q, "multihop_answer": "it was $3,500 at the start of 1999"}), MultiHop)
+    _, err = parse_reply(
+        json.dumps({**reply, "multihop_question": open_q, "multihop_answer": "it was $3,500 at the start of 1999"}),
+        MultiHop,
+    )
     assert err is not None and "gives its own answer away" in err.message
-    leak = {**reply, "thinking": "The answer is the total revenue before the sales rose.", "multihop_answer": "the total revenue before the sales rose"}
+    leak = {
+        **reply,
+        "thinking": "The answer is the total revenue before the sales rose.",
+        "multihop_answer": "the total revenue before the sales rose",
+    }
     _, err = parse_reply(json.dumps(leak), MultiHop)
     assert err is not None and "thinking states the final answer" in err.message
 
@@ -289,12 +316,17 @@ def test_a_choice_answer_must_follow_from_the_seed_answers():
     assert check_multihop(q, "The case began, in 1994.", thinking, seeds) is None
     later = "Which happened later: the case began, or the case ended?"
     assert check_multihop(later, "The case ended in 1997.", thinking, seeds) is None
-    money = _seeds(("What was the budget of Kessa in 1990?", "$3,500"), ("What was the budget of Vell in 1990?", "$12,000"))
+    money = _seeds(
+        ("What was the budget of Kessa in 1990?", "$3,500"), ("What was the budget of Vell in 1990?", "$12,000")
+    )
     q = "Which is greater: the budget of Kessa in 1990, or the budget of Vell in 1990?"
     assert check_multihop(q, "The budget of Kessa.", "Look up both budgets and compare.", money)[0] == "wrong_answer"
     dates = _seeds(("When was the dam opened?", "September 20, 2000"), ("When was the bridge opened?", "March 3, 2000"))
     q = "Which happened earlier: the dam was opened, or the bridge was opened?"
-    assert check_multihop(q, "The dam was opened first.", "Find both opening dates and compare.", dates)[0] == "wrong_answer"
+    assert (
+        check_multihop(q, "The dam was opened first.", "Find both opening dates and compare.", dates)[0]
+        == "wrong_answer"
+    )
 
 
 @pytest.mark.parametrize(
@@ -321,3 +353,52 @@ def test_a_temporal_draft_needs_two_dates_and_seeds_about_the_prompt_are_vague()
     )
     assert draft(seeds, "Temporal") is None
     assert check_seeds(seeds, "On September 20, 2000 the school spent $80,000 in total.")[1] == {"vague": 1}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which happened earlier: the case began, or the case ended?",
+        "Which happened earlier? The case began, or the case ended?",
+        "What happened earlier: the case began, or the case ended?",
+        "Which happened earlier, the case began or the case ended?",
+    ],
+)
+def test_the_options_of_a_choice_question_in_the_forms_the_model_writes(question):
+    from mindgym_ops.matching import options
+
+    assert [o.lower() for o in options(question)] == ["the case began", "the case ended"]
+
+
+def test_a_draft_over_two_similar_seeds_is_not_a_copy_of_either():
+    """Seen in the main job: both drafts were refused, one as a copy (its options share most words with each
+    seed), one as using no seed at all ("began" is not "begin")."""
+    seeds = _seeds(
+        ("What was the first year in which the El Dorado station was built?", "1965"),
+        ("What was the first year in which the El Dorado station was named?", "1967"),
+    )
+    q = draft(seeds, "Comparison")
+    assert q.startswith("Which is greater: the first year in which the El Dorado station was built, or")
+    assert (
+        check_multihop(q, "the first year in which it was named", "Find both years, then compare them.", seeds) is None
+    )
+    case = _seeds(("What year did the case begin?", "1994"), ("What year did the case end?", "1997"))
+    q = "Which happened earlier? The case began, or the case ended?"
+    assert check_multihop(q, "The case began.", "To answer this, we need two single-hop answers.", case) is None
+
+
+def test_a_comparison_draft_compares_quantities_not_events():
+    """Seen in the main job: "Which is greater: the mountain weather station started, or the date of ...?"."""
+    seeds = _seeds(
+        ("When did the mountain weather station start?", "1995"),
+        ("What was the date of the station's last record?", "2020"),
+        ("What was the rainfall of the station in 1995?", "300 mm"),
+    )
+    assert draft(seeds, "Comparison") is None  # a date and a rainfall are not compared
+    seeds.append({"question": "What was the rainfall of the station in 2020?", "answer": "450 mm"})
+    assert draft(seeds, "Comparison") == (
+        "Which is greater: the rainfall of the station in 1995, or the rainfall of the station in 2020?"
+    )
+    assert draft(seeds, "Temporal") == (
+        "Which happened earlier: the mountain weather station started, or the date of the station's last record?"
+    )

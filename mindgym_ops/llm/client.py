@@ -6,6 +6,7 @@ valid reply and re-send only the conversations that failed, and usage accounting
 
 import os
 import re
+from difflib import SequenceMatcher
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 from pydantic import BaseModel
@@ -31,6 +32,13 @@ SECRET_PARAMS = ("api_key",)
 RETRYABLE = (ErrorKind.EMPTY, ErrorKind.PARSE, ErrorKind.VALIDATION, ErrorKind.TRUNCATED)
 # a per-conversation check of a parsed reply: (code, message) when it fails, None when it holds
 _SPACE = re.compile(r"\s+")
+ECHO = 0.9  # a retried reply this similar to a refused one (characters, spaces ignored) repeats it
+
+
+def echoes(reply: str, refused: str) -> bool:
+    return reply == refused or SequenceMatcher(None, reply, refused, autojunk=False).ratio() >= ECHO
+
+
 Check = Callable[[int, Any], Optional[Tuple[str, str]]]
 # the user turn that tells the model why its last reply was refused
 Feedback = Callable[[str], str]
@@ -141,8 +149,8 @@ class LLM:
         `check(i, parsed)` adds a substance test to the schema's (a failure is a VALIDATION error whose
         code is the counted reason); with `feedback`, a retried conversation carries the refused reply
         and `feedback(reason)` as a new user turn, so the model learns what to fix. A small model often
-        answers that turn by repeating its refused reply word for word; a conversation that produced a
-        reply already refused is retried from the original prompt instead (a fresh sample)."""
+        answers that turn by repeating its refused reply, word for word or nearly (`ECHO`); a conversation
+        that produced such a repeat is retried from the original prompt instead (a fresh sample)."""
         n = len(conversations)
         keys = list(keys) if keys is not None else [""] * n
         sp = {**self.sampling, **(sampling or {})}
@@ -152,7 +160,7 @@ class LLM:
         results = [ChatResult() for _ in range(n)]
         originals = list(conversations)
         conversations = list(originals)
-        refused: List[set] = [set() for _ in range(n)]  # reply texts refused on substance, per conversation
+        refused: List[List[str]] = [[] for _ in range(n)]  # reply texts refused on substance, per conversation
         pending = list(range(n))
         for attempt in range(try_num or self.try_num):
             attempt_sp = dict(sp)
@@ -201,10 +209,10 @@ class LLM:
                     if results[i].error.kind != ErrorKind.VALIDATION or not text:
                         continue
                     bare = _SPACE.sub("", text)
-                    if bare in refused[i]:  # an echo of a refused reply: start again, freshly sampled
+                    if any(echoes(bare, old) for old in refused[i]):  # start again, freshly sampled
                         conversations[i] = originals[i]
                         continue
-                    refused[i].add(bare)
+                    refused[i].append(bare)
                     conversations[i] = conversations[i] + [
                         {"role": "assistant", "content": text},
                         {"role": "user", "content": feedback(results[i].error.message)},

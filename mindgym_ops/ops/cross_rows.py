@@ -5,8 +5,8 @@ from typing import Any, Dict, List
 
 from data_juicer.utils.constant import Fields
 
-from ..pairing import greedy_pairs, similarity
 from ..drafts import draft
+from ..pairing import greedy_pairs, similarity
 from ..substance import bridge_pairs
 from .rows import FAILURE_KEY, ROW_ID
 

@@ -69,7 +69,7 @@ class MindgymBackgroundMapper(GenerationMapper):
         :param cache_dir: request cache folder; a rerun re-sends nothing that completed.
         :param language: en or zh.
         :param on_failure: drop a failed row, or flag it (kept, reason in meta).
-        :param prompt_templates: overrides by name ({background, thinking_protocol, retry_feedback}): a path or inline text.
+        :param prompt_templates: overrides by name (background, thinking_protocol, retry_feedback): path or text.
         :param thinking_protocol: send our concise thinking protocol as the system prompt.
         """
         super().__init__(*args, **kwargs)

@@ -23,11 +23,9 @@ class MindgymSeedQaMapper(GenerationMapper):
     explanation and use the image principles. Writes `sub_questions` (list of {question, answer})
     and `relationship_category`, provenance under `__dj__meta__.mindgym_seed_qa`.
 
-    Each seed must be usable (`mindgym_ops.substance.check_seeds`): not about "the text", a short answer
-    found in the document, not containing its answer, not repeating another seed (image rows: only the
-    last two). Unusable seeds are dropped and counted in provenance (`dropped_seeds`); a reply with
-    fewer than two usable seeds is retried with the reason fed back, then counted as
-    `seed_qa_seeds_<reason>`."""
+    Unusable seeds (`mindgym_ops.substance.check_seeds`: about "the text", a long answer, one not in the
+    document or inside its own question, a repeat; image rows: length and repeats only) are dropped and
+    counted in provenance (`dropped_seeds`); fewer than two left is retried, then `seed_qa_seeds_<reason>`."""
 
     step = "seed_qa"
     meta_key = "mindgym_seed_qa"

@@ -6,9 +6,12 @@ read and wrote, llama.cpp's raw prompt-evaluation and greedy decode rates measur
 the same GGUF and threads, the single-stream floor (prompt tokens / prompt rate + completion tokens /
 decode rate) and wall / floor. Below 1 would need several rows decoded together.
 
-    python tests/benchmarks/bench_embedded.py [--rows 8] [--out DIR]
+    python tests/benchmarks/bench_embedded.py [--rows 8] [--out DIR] [--seed N]
 
-`--out` keeps the export, the job folder and the log (`DIR/dj.log`), e.g. for `mindgym-report`."""
+It also re-checks every exported record with the substance checks. `--seed` replaces the recipe's
+sampling seeds, to see how the record count spreads from run to run. `--out` keeps the export, the job
+folder and the log (`DIR/dj.log`), e.g. for `mindgym-report`.
+"""
 
 import argparse
 import json
@@ -23,6 +26,10 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, ROOT)
+
+from mindgym_ops.substance import check_multihop  # noqa: E402
+
 _OP_DONE = re.compile(r"OP \[([\w.-]+)\] Done in ([\d.]+)s\. Left (\d+) samples\.")
 _SUMMARY = re.compile(
     r"(mindgym_\w+): (\d+) rows in, kept (\d+)[^\n]*?; (\d+) requests[^\n]*?prompt (\d+) \+ completion (\d+)"
@@ -55,6 +62,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=8)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--seed", type=int, default=None, help="replace the recipe's sampling seeds (run-to-run spread)")
     a = ap.parse_args()
     threads = os.cpu_count() or 2
     with tempfile.TemporaryDirectory() as scratch:
@@ -67,6 +75,8 @@ def main():
             for args in step.values():
                 if isinstance(args, dict) and "cache_dir" in args:
                     args["cache_dir"] = os.path.join(tmp, "cache")
+                if a.seed is not None and isinstance(args, dict) and "seed" in (args.get("sampling_params") or {}):
+                    args["sampling_params"]["seed"] = a.seed
         path = os.path.join(tmp, "recipe.yaml")
         yaml.safe_dump(recipe, open(path, "w"))
         env = {k: v for k, v in os.environ.items() if k not in ("MINDGYM_BACKEND", "MINDGYM_MODEL")}
@@ -79,13 +89,19 @@ def main():
             f.write(log)
         if done.returncode != 0:
             sys.exit(log[-3000:])
-        records = sum(1 for _ in open(recipe["export_path"]))
+        rows = [json.loads(line) for line in open(recipe["export_path"])]
+        records = len(rows)
+        real = sum(
+            check_multihop(r["multihop_question"], r["multihop_answer"], r["thinking"], r["sub_questions"]) is None
+            for r in rows
+        )
     prompt_rate, decode_rate = raw_rates(threads)
     ops = _SUMMARY.findall(log)
     prompt = sum(int(o[4]) for o in ops)
     completion = sum(int(o[5]) for o in ops)
     floor = prompt / prompt_rate + completion / decode_rate
     print(f"main job cold: {a.rows} rows -> {records} records, wall {wall:.0f} s ({wall / 60:.1f} min)")
+    print(f"records that pass the substance checks (mindgym_ops.substance.check_multihop): {real} of {records}")
     for name, secs, left in _OP_DONE.findall(log):
         print(f"  {name}: {float(secs):.0f} s, {left} rows left")
     for name, rows_in, kept, requests, p, c in ops:
@@ -102,6 +118,7 @@ def main():
             {
                 "wall_s": round(wall),
                 "records": records,
+                "records_passing_substance": real,
                 "floor_s": round(floor),
                 "wall_over_floor": round(wall / floor, 2),
             }

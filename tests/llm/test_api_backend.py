@@ -73,9 +73,7 @@ def test_parse_retries_stop_at_first_valid_reply():
 
     def judge(body):
         r = next(replies)
-        return (
-            r if r is not None else json.dumps({"steps": ["a", "b", "c"], "knowledge_areas": ["x", "y"]})
-        )
+        return r if r is not None else json.dumps({"steps": ["a", "b", "c"], "knowledge_areas": ["x", "y"]})
 
     script.overrides["judge"] = judge
     with FakeOpenAIServer(script) as srv:
@@ -166,6 +164,15 @@ def test_a_reply_that_echoes_a_refused_one_is_retried_from_the_original_prompt()
         )[0]
         assert not res.ok and res.error.reason == "shallow" and res.attempts == 4
         turns = [len(b["messages"]) for b in srv.stats.bodies]
-        # 1: the prompt; 2: + the refused reply and the feedback; 3: the echo -> the prompt alone; 4: feedback again
-        assert turns == [1, 3, 1, 3]
+        # 1: the prompt; 2: + the refused reply and the feedback; 2 echoed it -> 3 is the prompt alone, and so
+        # is 4, whose reply was again a copy of the refused one
+        assert turns == [1, 3, 1, 1]
         assert srv.stats.bodies[1]["messages"][2]["content"] == "Refused: too few steps."
+
+
+def test_a_near_copy_of_a_refused_reply_counts_as_an_echo():
+    from mindgym_ops.llm.client import echoes
+
+    refused = '{"sub_questions":[{"question":"Whendidthedeltastartin1970?","answer":"1970"}]}'
+    assert echoes(refused.replace("When", "What year"), refused)
+    assert not echoes('{"sub_questions":[{"question":"Wholedthecouncil?","answer":"IdaVoss"}]}', refused)
