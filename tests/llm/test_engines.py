@@ -69,12 +69,53 @@ def test_different_engine_params_get_different_engines(tmp_path, tmp_path_factor
 
 def test_dj_process_keeps_every_op_beside_the_one_engine(tmp_path, tmp_path_factory):
     """Through the real dj-process at np 1: `datasets` would run each op's map in a fresh one-worker pool
-    (a model load per op); the ops keep their batches in the process that holds the engine."""
+    (a model load per op); the ops keep their batches in the process that holds the engine.
+
+    The tiny model has random weights, so the generation ops' substance checks refuse everything it writes
+    and the text recipe would stop at its first op. The recipe here gives three LLM ops rows that already
+    carry seeds and a question: both judges keep every row (widest bands, failures flagged), and the
+    multi-hop mapper, last, asks the model whatever it then refuses."""
+    import json
     import re
 
-    from helpers import dj_env, recipe_copy, run_dj
+    from helpers import dj_env, run_dj, write_recipe
 
-    recipe = recipe_copy("mindgym_text.yaml", tmp_path, length=2)
+    seeds = [{"question": "Who counted the ships?", "answer": "Elias Brandt"}, {"question": "When?", "answer": "1887"}]
+    row = {
+        "text": "In 1887 Elias Brandt counted 42 ships in Kessa.",
+        "background_document": "In 1887 Elias Brandt counted 42 ships in Kessa.",
+        "sub_questions": seeds,
+        "relationship_category": "Temporal",
+        "multihop_question": "In which year did the man who counted the ships in Kessa count them?",
+        "multihop_answer": "1887",
+    }
+    data = tmp_path / "rows.jsonl"
+    data.write_text("".join(json.dumps({**row, "mindgym_row_id": f"r{i}"}) + "\n" for i in range(2)))
+    common = {"backend": "local", "try_num": 1, "cache_dir": None}
+    recipe = write_recipe(
+        tmp_path,
+        {
+            "project_name": "engines",
+            "dataset_path": str(data),
+            "export_path": str(tmp_path / "out" / "result.jsonl"),
+            "np": 1,
+            "use_cache": False,
+            "process": [
+                {"mindgym_depth_breadth_filter": {"min_depth": 1, "min_breadth": 1, "on_failure": "flag", **common}},
+                {
+                    "mindgym_self_consistency_filter": {
+                        "k": 2,
+                        "min_solve_rate": 0.0,
+                        "max_solve_rate": 1.0,
+                        "on_failure": "flag",
+                        "sampling_params": {"max_tokens": 16},
+                        **common,
+                    }
+                },
+                {"mindgym_multihop_qa_mapper": {"sampling_params": {"max_tokens": 48}, **common}},
+            ],
+        },
+    )
     env = dj_env(None, MINDGYM_MODEL="smollm2", MINDGYM_CACHE=str(tmp_path_factory.mktemp("weights")))
     done = run_dj(recipe, env, timeout=900)
     log = done.stdout + done.stderr

@@ -86,9 +86,12 @@ def test_text_recipe_on_real_vllm_shares_one_engine_and_batches_each_op(vllm_pyt
     assert sum(req > 0 for _, req in ops.values()) >= 4, ops  # four ops or more really used the one engine
     assert sum(n for n, _ in calls) == requests and len(calls) < requests
     assert calls[0] == (4, "(plain text)")  # the background op: its whole batch of 4 rows in one call
-    # the seed op: its rows in one schema-guided call
-    assert calls[1] == (ops["mindgym_seed_qa_mapper"][0], "with guided JSON")
-    assert all(how == "with guided JSON" for _, how in calls[1:])
+    # a background refused for too few facts is retried (plain text again, only the refused rows); then the
+    # seed op: its rows in one schema-guided call, and every structured step after it
+    first = next(i for i, (_, how) in enumerate(calls) if how == "with guided JSON")
+    assert all(how == "(plain text)" and n <= 4 for n, how in calls[:first])
+    assert calls[first] == (ops["mindgym_seed_qa_mapper"][0], "with guided JSON")
+    assert all(how == "with guided JSON" for _, how in calls[first:])
 
     # the records that survive are complete
     records = read_jsonl(tmp_path / "out" / "result.jsonl")
