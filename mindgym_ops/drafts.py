@@ -11,6 +11,7 @@ substance checks still apply to what it writes."""
 import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .matching import options, picked
 from .substance import content_terms, distinctive, normalise
 
 IRREGULAR = {
@@ -56,9 +57,9 @@ _RULES = [
 EVENT_VERBS = frozenset(IRREGULAR) | frozenset(
     """start end open close found record count measure arrive join sign launch publish release finish complete
     occur happen receive reach hire elect move discover invent establish create increase decrease report collect
-    observe treat admit visit return announce approve decide sink flood die retire marry graduate sell plant
-    harvest produce earn raise cut fix repair install discover start finish order ship deliver rent lend borrow
-    save invest lose change replace appoint""".split()
+    observe treat admit visit return announce approve decide sink flood die retire marry graduate plant harvest
+    produce earn raise cut fix repair install order ship deliver rent lend borrow save invest change replace
+    appoint""".split()
 )
 
 
@@ -96,13 +97,13 @@ def _describe(question: str) -> Tuple[Optional[str], bool]:
                 if words[i].endswith("ed") or words[i] in IRREGULAR.values():
                     return " ".join(words[:i] + [aux] + words[i:]), True
             return rest, False  # a noun phrase: "the event in 2000"
+        if kind == "what":
+            return m.group(1), False
         amount = "number" if m.group(1) == "many" else "amount"
         if kind == "how_did":
             rest = _subject_verb(m.group(3))
             return (f"the {amount} of {m.group(2)} {rest}" if rest else None), False
-        if kind == "how_was":
-            return f"the {amount} of {m.group(2)} {m.group(3)}", False
-        return m.group(1), False
+        return f"the {amount} of {m.group(2)} {m.group(3)}", False  # how_was
     return None, False
 
 
@@ -162,8 +163,6 @@ def expected_option(question: str, seeds: Sequence[Dict[str, str]]) -> Optional[
     """For a choice question over seeds with measured answers ("Which is greater: A, or B?"), the index of
     the option the seed answers make right; None when the question, its options or the values do not
     decide it (then no check is made)."""
-    from .matching import options  # matching imports substance, as this module does
-
     choices = options(question)
     word = next((w for w in re.findall(r"[a-z]+", question.lower()) if w in _ORDER), None)
     if len(choices) != 2 or word is None:
@@ -188,8 +187,6 @@ def expected_option(question: str, seeds: Sequence[Dict[str, str]]) -> Optional[
 
 def wrong_choice(question: str, answer: str, seeds: Sequence[Dict[str, str]]) -> Optional[str]:
     """The option the answer should have named, when it names the other one; else None."""
-    from .matching import options, picked
-
     right = expected_option(question, seeds)
     if right is None:
         return None
