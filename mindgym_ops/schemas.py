@@ -7,7 +7,7 @@ from typing import Annotated, List, Literal, Tuple, Type
 
 from pydantic import BaseModel, Field, create_model, field_validator, model_validator
 
-from .text import offers_choice, strip_answer_leak
+from .text import MIN_STEPS, offers_choice, strip_answer_leak
 
 CATEGORIES: Tuple[str, ...] = (
     "Mathematical Reasoning",
@@ -68,7 +68,7 @@ def seed_set_schema(principles: Tuple[str, ...], max_seeds: int) -> Type[BaseMod
 
 
 class MultiHop(_Stripped):
-    thinking: str = Field(min_length=20, description="reasoning steps only, no final answer")
+    thinking: str = Field(min_length=MIN_STEPS, description="reasoning steps only, no final answer")
     multihop_question: str = Field(min_length=10)
     multihop_answer: str = Field(min_length=1)
 

@@ -50,14 +50,24 @@ _INLINE_ANSWER = re.compile(r"\s(?:A|Answer|答案?)\s*[:：]\s")
 
 def strip_answer_leak(thinking: str, answer: str, inline: bool = False) -> Tuple[str, bool]:
     """Remove a trailing "Answer: ..." section (on its own line; `inline`: anywhere after the first
-    third, as in "Q? A: ..."); report whether the full answer text, when long enough to be
+    third, as in "Q? A: ..."), and from a thinking a closing sentence that states the answer when the
+    steps before it say nothing of it; report whether the full answer text, when long enough to be
     distinctive, still appears inside what is left."""
     m = (_INLINE_ANSWER if inline else _ANSWER_MARKER).search(thinking)
     if m and m.start() > len(thinking) // 3:
         thinking = thinking[: m.start()].rstrip()
     na = _norm(answer)
     leaked = len(na) >= 20 and na in _norm(thinking)
+    if leaked and not inline:  # "..., and ended in 1861. Therefore, <the answer>." keeps its steps
+        steps = _LAST_SENTENCE.sub("", thinking).rstrip()
+        if len(steps) >= MIN_STEPS and na not in _norm(steps) and na in _norm(thinking[len(steps) :]):
+            return steps, False
     return thinking, leaked
+
+
+# the last sentence of a text (after ". ", "。", "!" or "?"); what stays must still be a reasoning
+_LAST_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*[^.!?。！？]+[.!?。！？]?\s*$")
+MIN_STEPS = 20
 
 
 _CHOICE = re.compile(

@@ -95,6 +95,14 @@ def test_multihop_thinking_must_not_state_the_answer():
     parsed, err = parse_reply(json.dumps(trailing), MultiHop)
     assert err is None
     assert "Final answer" not in parsed.thinking and parsed.thinking.startswith("Find who measured")
+    # seen on the 0.5B model: steps, then a closing sentence that states the answer; the steps are kept
+    steps = "Find when the ecosystem started, 1759, and when it ended, 1861, then compare the two years."
+    closing = dict(leak, thinking=steps + " Therefore, " + answer[0].lower() + answer[1:] + ".")
+    parsed, err = parse_reply(json.dumps(closing), MultiHop)
+    assert err is None and parsed.thinking == steps
+    # the answer also stated before the closing sentence: still refused
+    twice = dict(leak, thinking=answer + ", as the steps show. So " + answer + ".")
+    assert_error(parse_reply(json.dumps(twice), MultiHop)[1], ErrorKind.VALIDATION, "thinking states the final answer")
 
 
 def test_schemas_sent_to_grammar_engines_carry_no_long_string_limits():
