@@ -41,6 +41,7 @@ VARIABLES = {
         },
     ],
     "question": "When does the council first hear of it?",
+    "context": "In 1847 the port of Halden opened a grain exchange; the council meets on Thursdays.",
     "answer": "The following Thursday.",
     "sub_questions": SEEDS,
     "reference": "The following Thursday.",

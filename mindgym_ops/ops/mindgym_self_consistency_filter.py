@@ -6,6 +6,7 @@ from pydantic import PositiveInt
 
 from ..matching import match
 from ..schemas import Solution, agreement_schema
+from ..text import cut_to_budget
 from .base import Request
 from .judge_base import FAILED, JudgeFilter, failure_policy
 
@@ -18,11 +19,14 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
     """Self-challenge check: re-solves each question k times and keeps the challenging-but-solvable band.
 
     The solver (the op's model: by default the generator's) answers `multihop_question` (else
-    `query`) k times without seeing the answer; a normalised match decides short numeric or
-    choice answers, a judge call decides the rest (all k attempts in one request). Stats:
-    `mindgym_solve_rate` (0-1; -1 when undecidable) and `mindgym_solve_record` (JSON: attempts,
-    verdicts, method). Keeps rows with min_solve_rate <= rate <= max_solve_rate (default: solved at
-    least once and not every time)."""
+    `query`) k times without seeing the answer. It reads the row's source material, as it sees an
+    image row's images: the text in `context_key` (default `background_document`, the invented report
+    the question was written from; absent or empty: the question alone). Without it a question about
+    invented facts is a guess, and the band would keep coin flips. A normalised match decides short
+    numeric or choice answers; one judge call per row decides the attempts the rule cannot, and a
+    verdict of the rule stands. Stats: `mindgym_solve_rate` (0-1; -1 when undecidable) and
+    `mindgym_solve_record` (JSON: attempts, verdicts, method: rule, judge or rule+judge). Keeps rows
+    with min_solve_rate <= rate <= max_solve_rate (default: solved at least once and not every time)."""
 
     primary_stat = SOLVE_RATE
     steps = ("solve", "agree")
@@ -33,6 +37,8 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         min_solve_rate: Optional[float] = None,
         max_solve_rate: Optional[float] = None,
         solver_temperature: float = 0.8,
+        context_key: Optional[str] = "background_document",
+        max_context_tokens: PositiveInt = 1500,
         on_failure: str = "drop",
         on_judge_failure: Optional[str] = None,
         backend: Optional[str] = None,
@@ -53,6 +59,9 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         :param min_solve_rate: keep rows solved at least this often; default 1/k (solved at least once).
         :param max_solve_rate: keep rows solved at most this often; default (k-1)/k (not every time).
         :param solver_temperature: sampling temperature of the solver (attempts must differ).
+        :param context_key: the row field the solver reads before the question (its source text); None or
+            "" for the question alone.
+        :param max_context_tokens: the context is cut to about this many tokens.
         :param on_failure: drop or flag (keep, error in the solve record) a row whose attempts or verdicts could
             not be obtained.
         :param on_judge_failure: the old name of on_failure: keep (= flag) or drop.
@@ -72,10 +81,11 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         if k == 1 and max_solve_rate is None:
             self.max_solve_rate = 1.0
         self.solver_sampling = {"temperature": solver_temperature}
+        self.context_key, self.max_context_tokens = context_key or None, max_context_tokens
         self.init_llm(
             locals(),
             on_failure=failure_policy(on_failure, on_judge_failure),
-            templates={"solve": ("question",), "agree": ("question", "reference", "attempts")},
+            templates={"solve": ("question", "context"), "agree": ("question", "reference", "attempts")},
             sampling_defaults={"max_tokens": 256},
         )
 
@@ -83,17 +93,24 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
     def attempts(replies) -> List[Optional[str]]:
         return [res.parsed.answer if res.ok else None for res in replies["solve"]]
 
+    @staticmethod
+    def undecided(attempts: List[Optional[str]], question: str, reference: str) -> List[str]:
+        """The attempts that parsed and that the rule cannot decide: only these go to the agreement judge
+        (a small judge says "true" to anything; an attempt the rule has decided keeps its verdict)."""
+        return [a for a in attempts if a is not None and match(reference, a, question) is None]
+
     def request(self, step, row, replies):
         question, reference = self.question(row)
         images = row.get(self.image_key) or []
         if step == "solve":  # the k attempts share one conversation
-            text = self.templates["solve"].render(question=question)
+            context = str(row.get(self.context_key) or "").strip() if self.context_key else ""
+            context = cut_to_budget(context, self.max_context_tokens)[0]
+            text = self.templates["solve"].render(question=question, context=context)
             return Request(self.user(text, images), Solution, ("solve",), self.solver_sampling, self.k, "#solve", True)
-        attempts = self.attempts(replies)
-        shown = [a for a in attempts if a is not None]
-        if not shown or all(match(reference, a, question) is not None for a in shown):
-            return None  # nothing to judge, or the rule decides every attempt
-        # only attempts that parsed are shown, and the schema asks for exactly one verdict each
+        shown = self.undecided(self.attempts(replies), question, reference)
+        if not shown:
+            return None  # nothing parsed, or the rule decides every attempt
+        # only the attempts the rule cannot decide are shown, and the schema asks for exactly one verdict each
         text = self.templates["agree"].render(question=question, reference=reference, attempts=shown)
         sampling = {"temperature": 0.0, "max_tokens": 20 + 8 * len(shown)}
         return Request(self.user(text, images), agreement_schema(len(shown)), ("agree",), sampling, tag="#agree")
@@ -103,15 +120,17 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         record = {"attempts": attempts, "method": "rule", **self.llm.describe()}
         record["solver_failures"] = sum(a is None for a in attempts)
         question, reference = self.question(row)
-        verdicts = [bool(match(reference, a, question)) if a is not None else False for a in attempts]
+        ruled = [match(reference, a, question) if a is not None else False for a in attempts]
+        verdicts = [bool(v) for v in ruled]
         if all(a is None for a in attempts):
             record["error"] = "no attempt parsed"
         elif "agree" in replies:
             (res,) = replies["agree"]
-            record["method"] = "judge"
+            by_rule = any(v is not None for a, v in zip(attempts, ruled) if a is not None)
+            record["method"] = "rule+judge" if by_rule else "judge"
             if res.ok:
                 said = iter(res.parsed.verdicts)
-                verdicts = [bool(next(said)) if a is not None else False for a in attempts]
+                verdicts = [bool(next(said)) if v is None else v for v in ruled]
             else:
                 record["error"] = res.error.to_dict()
         record["verdicts"] = verdicts

@@ -114,6 +114,31 @@ def test_self_consistency_band_with_a_scripted_solver(api_env, script, tmp_path)
     assert wide.in_band({"mindgym_solve_rate": 0.0}) and wide.in_band({"mindgym_solve_rate": 1.0})
 
 
+def test_the_solver_reads_the_source_text_the_question_was_written_from(api_env, script, tmp_path):
+    """A question about an invented report is a guess without the report; the solver reads it, as it sees
+    an image row's images. `context_key: null` asks the question alone."""
+    background = "In 1994 the Kessa court opened the Brandt case; it closed in 1997."
+
+    def solve(body):  # right only when the report is there to read
+        return json.dumps({"answer": "1994" if "<context>" in user_text(body) and "1994" in user_text(body) else "?"})
+
+    def samples(text=background):  # fresh stats each time: a filter skips rows that already carry its stats
+        rows = dataset(["When did the case open?", "When did it open, again?"], ["1994"] * 2)
+        return dict(rows, background_document=[text, ""])
+
+    script.overrides["solve"] = solve
+    op = MindgymSelfConsistencyFilter(k=2, backend="api", model="fake", work_dir=str(tmp_path))
+    stats, _ = run_filter(op, samples())
+    assert [s["mindgym_solve_rate"] for s in stats] == [1.0, 0.0]  # the second row has no source text
+    alone = MindgymSelfConsistencyFilter(k=2, context_key=None, backend="api", model="fake", work_dir=str(tmp_path))
+    stats, _ = run_filter(alone, samples())
+    assert [s["mindgym_solve_rate"] for s in stats] == [0.0, 0.0]
+    short = MindgymSelfConsistencyFilter(k=2, max_context_tokens=8, backend="api", model="fake", work_dir=str(tmp_path))
+    run_filter(short, samples(background + " Filler." * 200))
+    last = [user_text(b) for b in api_env.stats.bodies if "When did the case open?" in user_text(b)][-1]
+    assert "Kessa" in last and last.count("Filler.") < 10  # cut to about 8 tokens, at a sentence or word
+
+
 def test_long_answers_go_to_the_judge_in_one_call_per_row(api_env, script, tmp_path):
     script.overrides["solve"] = lambda body: json.dumps({"answer": "It arrives on Thursday."})
     script.overrides["agree"] = lambda body: json.dumps({"verdicts": [True, False, True, False]})
@@ -259,3 +284,19 @@ def test_request_cache_keys_are_stable_across_the_op_contract():
     assert Request([], None, n=1, tag="#solve", numbered=True).key("r3", 0) == "r3#solve0"  # k: 1
     assert Request([], None, tag="#agree").key("r3", 0) == "r3#agree"
     assert Request([], None).key("r3+r4", 0) == "r3+r4"  # mappers and the depth judge: the row id itself
+
+
+def test_attempts_the_rule_decides_keep_their_verdict_when_the_judge_is_asked(api_env, script, tmp_path):
+    """Seen on the 0.5B model: one attempt named the wrong option, two gave a number; the agreement judge,
+    asked about all four, said "true" to each, and the question was dropped as solved every time."""
+    answers = iter(["the school", "the cafeteria", "$80,000", "the school"])
+    script.overrides["solve"] = lambda body: json.dumps({"answer": next(answers)})
+    script.overrides["agree"] = lambda body: json.dumps({"verdicts": [True]})
+    op = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path))
+    q = "Which is greater: the amount spent on the school, or the amount spent on the cafeteria?"
+    stats, keep = run_filter(op, dataset([q], ["The school, because it got $80,000 and the cafeteria $50,000."]))
+    rec = json.loads(stats[0]["mindgym_solve_record"])
+    assert rec["verdicts"] == [True, False, True, True] and rec["method"] == "rule+judge"
+    assert stats[0]["mindgym_solve_rate"] == 0.75 and keep == [True]
+    (body,) = [b for b in api_env.stats.bodies if request_kind(b) == "agree"]
+    assert [ln for ln in user_text(body).splitlines() if ln[:1].isdigit()] == ["1. $80,000"]
