@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from .matching import options, picked
 from .substance import content_terms, distinctive, normalise
+from .text import offers_choice
 
 IRREGULAR = {
     "begin": "began", "build": "built", "buy": "bought", "bring": "brought", "become": "became",
@@ -121,23 +122,37 @@ def unit(answer: str) -> Tuple[str, ...]:
 
 
 def draft(seeds: Sequence[Dict[str, str]], principle: str, language: str = "en") -> Optional[str]:
-    """A choice question over the first two seeds that can be compared (Comparison: two amounts in the
-    same unit, asked as noun phrases; Temporal: two dates or years), or None (Chinese, Bridging, no pair)."""
+    """A question over the first two seeds that can be compared, or None (Chinese, Bridging, no pair).
+    Comparison: two amounts in the same unit, asked as noun phrases: which is greater. Temporal: two
+    dates; with two different years, how many years passed from the earlier to the later (two lookups
+    and a subtraction: "which came first" of a start and an end is common sense), else which came first."""
     if language != "en" or principle not in ("Comparison", "Temporal"):
         return None
     temporal = principle == "Temporal"
-    found: List[Tuple[str, str, Tuple[str, ...]]] = []  # (phrase, answer, unit)
+    found: List[Tuple[str, str, Tuple[str, ...], bool]] = []  # (phrase, answer, unit, an event clause)
     for s in seeds:
         about, event = _describe(s.get("question", ""))
         answer = s.get("answer", "")
         if about and (temporal or not event) and _measured(answer, temporal):
-            found.append((about, normalise(answer), () if temporal else unit(answer)))
-    for i, (first, answer_a, unit_a) in enumerate(found):
-        for second, answer_b, unit_b in found[i + 1 :]:
-            if answer_a != answer_b and unit_a == unit_b:
-                ask = "Which happened earlier" if temporal else "Which is greater"
-                return f"{ask}: {first}, or {second}?"
+            found.append((about, normalise(answer), () if temporal else unit(answer), event))
+    for i, (first, answer_a, unit_a, event_a) in enumerate(found):
+        for second, answer_b, unit_b, event_b in found[i + 1 :]:
+            if answer_a == answer_b or unit_a != unit_b:
+                continue
+            if not temporal:
+                return f"Which is greater: {first}, or {second}?"
+            years = _year(answer_a), _year(answer_b)
+            if None in years or years[0] == years[1]:
+                return f"Which happened earlier: {first}, or {second}?"
+            ends = [("when " if event_a else "") + first, ("when " if event_b else "") + second]
+            early, late = ends if years[0] < years[1] else ends[::-1]
+            return f"How many years passed between {early} and {late}?"
     return None
+
+
+def _year(answer: str) -> Optional[int]:
+    found = re.search(r"\b([12]\d{3})\b", answer or "")
+    return int(found.group(1)) if found else None
 
 
 MONTHS = "january february march april may june july august september october november december".split()
@@ -183,6 +198,65 @@ def expected_option(question: str, seeds: Sequence[Dict[str, str]]) -> Optional[
     if None in values or values[0] == values[1]:
         return None
     return values.index(_ORDER[word](values))
+
+
+_DIFFERENCE = re.compile(
+    r"\bhow many years\b|\bhow (?:much|long) (?:time|later|earlier)\b|\bdifference between\b|"
+    r"\bhow (?:much|many) (?:more|less|fewer|greater|larger|smaller)\b",
+    re.IGNORECASE,
+)
+
+
+def expected_difference(question: str, seeds: Sequence[Dict[str, str]]) -> Optional[float]:
+    """For a question that asks how far apart two measured seed answers are ("How many years passed between
+    when the case began and when it ended?", "What is the difference between A and B?"), that difference:
+    in years when both answers hold a year, else between their first numbers (the same unit). None when the
+    question does not ask one, or does not name exactly two such seeds (then no check is made)."""
+    if not _DIFFERENCE.search(question or "") or offers_choice(question):
+        return None
+    asked = _stems(question)
+    terms = [_stems(describe(s.get("question", "")) or s.get("question", "")) for s in seeds]
+    shared = set.intersection(*terms) if len(terms) > 1 else set()
+    named = []
+    for s, own in zip(seeds, terms):  # most of its words, and the words that set it apart, are asked about
+        apart = own - shared
+        if apart and apart <= asked and len(own & asked) / len(own) >= 0.6 and _measured(s.get("answer", ""), False):
+            named.append(s.get("answer", ""))
+    if len(named) != 2:
+        return None
+    years = [_year(a) for a in named]
+    if None not in years and re.search(r"\byears?\b|\btime\b|\blong\b|\blater\b|\bearlier\b", question, re.I):
+        return float(abs(years[0] - years[1]))
+    if unit(named[0]) != unit(named[1]):
+        return None
+    a, b = value(named[0], False), value(named[1], False)
+    return abs(a[0] - b[0]) if a and b else None
+
+
+_PRESENT = {v: k for k, v in IRREGULAR.items()}
+
+
+def _stems(text: str) -> set:
+    """Content words with "'s", plural and past endings cut ("the ecosystem's start" and "the ecosystem
+    started" name the same thing; "began" is "begin")."""
+    out = set()
+    for w in content_terms(text):
+        w = _PRESENT.get(w, w)
+        for end in ("ies", "ed", "es", "s"):
+            if w.endswith(end) and len(w) - len(end) >= 3:
+                w = w[: -len(end)] + ("y" if end == "ies" else "")
+                break
+        out.add(w)
+    return out
+
+
+def wrong_difference(question: str, answer: str, seeds: Sequence[Dict[str, str]]) -> Optional[float]:
+    """The difference the seed answers give, when the answer does not state it; else None."""
+    want = expected_difference(question, seeds)
+    if want is None:
+        return None
+    said = [float(n.replace(",", "")) for n in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", answer or "")]
+    return None if any(abs(n - want) <= 1e-6 * max(1.0, want) for n in said) else want
 
 
 def wrong_choice(question: str, answer: str, seeds: Sequence[Dict[str, str]]) -> Optional[str]:

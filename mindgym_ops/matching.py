@@ -1,8 +1,8 @@
 """Normalised answer matching for short numeric and multiple-choice answers.
 
 `match(reference, candidate, question)` returns True/False when the rule can decide (a number, with
-or without units, a choice letter, or which option of a choice question both name), and None when a
-judge is needed."""
+or without units, also at the head of a longer answer such as "3 years, because ...", a choice letter,
+or which option of a choice question both name), and None when a judge is needed."""
 
 import re
 from typing import List, Optional
@@ -14,6 +14,7 @@ _NUM = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?|-?\.\d+")
 _CHOICE = re.compile(r"^\s*(?:\(|\[)?([A-Ha-h])(?:\)|\]|\.|:)?(?:\s|$)")
 _CHOICE_IN = re.compile(r"(?:answer|option|choice|答案|选)\s*(?:is|:|：|是)?\s*\(?([A-Ha-h])\b\)?", re.I)
 MAX_RULE_WORDS = 8
+_HEAD = re.compile(r"[,;:.](?:\s|$)|\s(?:because|since|as|as the)\s|\s[-–—(]", re.IGNORECASE)
 
 
 def _numbers(text: str):
@@ -69,7 +70,10 @@ def match(reference: str, candidate: str, question: str = "") -> Optional[bool]:
         return by_choice
     ref = (reference or "").strip()
     cand = (candidate or "").strip()
-    if not ref or len(ref.split()) > MAX_RULE_WORDS:
+    if len(ref.split()) > MAX_RULE_WORDS:  # "<final answer>, then one sentence why": a number up front decides
+        head = _HEAD.split(ref, 1)[0]
+        ref = head if len(head.split()) <= 3 and len(_numbers(head)) == 1 else ""
+    if not ref:
         return None
     if re.fullmatch(r"\(?[A-Ha-h][\).]?", ref):
         letter = choice_letter(cand)

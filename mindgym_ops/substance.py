@@ -186,6 +186,7 @@ REASONS = {
         "single_seed": "the question draws on {used} of the {total} single-hop questions; it must need at least "
         "{need} of them, one answer feeding the next",
         "wrong_answer": "the single-hop answers make {right!r} the right option, but the answer names the other one",
+        "wrong_difference": "the single-hop answers differ by {want}, but the answer does not say {want}",
     },
     "zh": {
         "copies_seed": "这个问题重复了第{n}个单跳问题（{seed!r}）；请写一个新问题，它必须把几个单跳答案组合起来才能回答，"
@@ -195,6 +196,7 @@ REASONS = {
         "states_bridge": "这个问题直接写出了{value!r}，这是解题者必须求出的中间答案；请改用其他事实来描述它",
         "single_seed": "这个问题只用到了{total}个单跳问题中的{used}个；它至少要用到{need}个，前一个答案引出下一个",
         "wrong_answer": "根据单跳问题的答案，正确的选项是{right!r}，但答案选了另一个",
+        "wrong_difference": "根据单跳问题的答案，两者相差{want}，但答案没有给出{want}",
     },
 }
 
@@ -227,11 +229,14 @@ def check_multihop(
     need = min(limits.min_seeds, len(seeds))
     if used < need:
         return "single_seed", say["single_seed"].format(used=used, total=len(seeds), need=need)
-    from .drafts import wrong_choice  # drafts builds on this module
+    from .drafts import wrong_choice, wrong_difference  # drafts builds on this module
 
     right = wrong_choice(question, answer, seeds)
     if right is not None:
         return "wrong_answer", say["wrong_answer"].format(right=right[:80])
+    want = wrong_difference(question, answer, seeds)
+    if want is not None:
+        return "wrong_answer", say["wrong_difference"].format(want=f"{want:g}")
     return None
 
 

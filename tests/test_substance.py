@@ -253,10 +253,14 @@ def test_seed_questions_become_phrases_for_a_draft(question, phrase):
 
 def test_a_draft_compares_two_measured_seeds_and_passes_the_substance_check():
     seeds = _seeds(("In which year did the case begin?", "1994"), ("In which year did the case end?", "1997"))
-    q = draft(seeds, "Temporal")
-    assert q == "Which happened earlier: the case began, or the case ended?"
-    thinking = "Find the year the case began (1994), then the year it ended (1997), and compare them."
-    assert check_multihop(q, "The case began", thinking, seeds) is None  # a choice names its answer
+    q = draft(seeds, "Temporal")  # "which came first" of a start and an end is common sense: a span is asked
+    assert q == "How many years passed between when the case began and when the case ended?"
+    thinking = "Find the year the case began, then the year it ended, and subtract the first from the second."
+    assert check_multihop(q, "3 years, because it ran from 1994 to 1997.", thinking, seeds) is None
+    choice = "Which happened earlier: the case began, or the case ended?"
+    assert check_multihop(choice, "The case began", thinking, seeds) is None  # a choice names its answer
+    same_year = _seeds(("When was the dam opened?", "May 2, 2000"), ("When was the bridge opened?", "March 3, 2000"))
+    assert draft(same_year, "Temporal") == "Which happened earlier: the dam was opened, or the bridge was opened?"
     assert draft(seeds, "Bridging") is None and draft(seeds, "Temporal", "zh") is None
     # answers that are not numbers or dates, or one answer twice, give no draft
     assert draft(_seeds(("Who led the council?", "Ida Voss"), ("Who counted?", "Elias Brandt")), "Comparison") is None
@@ -400,5 +404,56 @@ def test_a_comparison_draft_compares_quantities_not_events():
         "Which is greater: the rainfall of the station in 1995, or the rainfall of the station in 2020?"
     )
     assert draft(seeds, "Temporal") == (
-        "Which happened earlier: the mountain weather station started, or the date of the station's last record?"
+        "How many years passed between when the mountain weather station started and the date of the station's "
+        "last record?"
     )
+
+
+def test_a_difference_must_be_the_one_the_seed_answers_give():
+    """Seen on the 0.5B model: "How much time passed between ... 1799 and ... 1798?" answered "8 years"."""
+    seeds = _seeds(
+        ("In which year did the case begin?", "1994"),
+        ("In which year did the case end?", "1997"),
+        ("How many witnesses did Ida Voss call?", "12"),
+    )
+    q = "How many years passed between when the case began and when the case ended?"
+    thinking = "Find the year the case began and the year it ended, then subtract."
+    failed = check_multihop(q, "4 years, since it ended in 1997.", thinking, seeds)
+    assert failed[0] == "wrong_answer" and "differ by 3" in failed[1]
+    assert check_multihop(q, "It lasted 3 years (1994 to 1997).", thinking, seeds) is None
+    money = _seeds(
+        ("What was the total amount spent on the school in 2000?", "$80,000"),
+        ("What was the total amount spent on the cafeteria in 2000?", "$50,000"),
+        ("What was the total amount spent on the library in 2000?", "$10,000"),
+    )
+    q = "What is the difference between the total amount spent on the school and on the cafeteria in 2000?"
+    assert check_multihop(q, "$40,000", "Find both amounts, then subtract.", money)[0] == "wrong_answer"
+    assert check_multihop(q, "$30,000 more went to the school.", "Find both amounts, then subtract.", money) is None
+    # a question that does not name two measured seeds is not checked ("How long" names neither year)
+    from mindgym_ops.drafts import expected_difference
+
+    assert expected_difference("How long did the case last?", seeds) is None
+    # seen on the 0.5B model, and passed before the words were compared by stem: "0 years" for 1759-1861
+    delta = _seeds(
+        ("In which year did the river delta ecosystem start?", "1759"),
+        ("In which year did the river delta ecosystem end?", "1861"),
+    )
+    asked = "How many years passed between the river delta ecosystem's start and end?"
+    assert check_multihop(asked, "1759 - 1859 = 0 years", "Find the start, then the end.", delta)[0] == "wrong_answer"
+    assert expected_difference(q, money) == 30000
+
+
+@pytest.mark.parametrize(
+    "reference,candidate,verdict",
+    [
+        ("3 years, because the case ran from 1994 to 1997.", "1997 - 1994 = 3", True),
+        ("3 years, because the case ran from 1994 to 1997.", "4 years", False),
+        ("$30,000 (the school got $80,000 and the cafeteria $50,000).", "$30,000", True),
+        ("It took 3 years for the case to end after it began in 1994.", "3", None),  # no number up front: a judge
+        ("The following Thursday, because the report is due within three days.", "Thursday", None),
+    ],
+)
+def test_a_long_reference_with_a_number_up_front_is_matched_by_rule(reference, candidate, verdict):
+    from mindgym_ops.matching import match
+
+    assert match(reference, candidate, "How many years passed?") is verdict
