@@ -9,10 +9,12 @@ A reply that parses is half the job; these checks ask whether it is multi-hop at
   "the document", "question 2"): a small model parrots the instructions;
 - `single_seed`: the question and its reasoning draw on fewer than `min_seeds` seeds;
 - `wrong_answer`: a choice question over measured seeds ("Which is greater: A, or B?") whose answer
-  names the option the seed answers make wrong;
-- `states_answer`: the question states its own final answer, or a bridge answer that should stay
+  names the option the seed answers make wrong, or a question that asks how far apart two measured
+  seeds are whose answer does not state the difference they give;
+- `states_answer`: the question states its own final answer, a bridge answer that should stay
   hidden (a seed answer that another seed's question is built on: "Who wrote X? -> Smith",
-  "When was Smith born?" -> the multi-hop question must ask about "the author of X", not Smith).
+  "When was Smith born?" -> the multi-hop question must ask about "the author of X", not Smith), or
+  the answers of two or more seeds ("How many years passed between 1994 and 1997?" needs no lookup).
 
 The steps before it get the same kind of check, because no multi-hop question can be built on vague
 material:
@@ -74,7 +76,8 @@ def contains(haystack: str, needle: str) -> bool:
         return False
     if CJK.search(n):
         return n.replace(" ", "") in h.replace(" ", "")
-    return f" {n} " in f" {h} "
+    # on word boundaries; a CJK character is one too ("1994年" holds 1994)
+    return re.search(rf"(?<![a-z0-9_]){re.escape(n)}(?![a-z0-9_])", h) is not None
 
 
 def opens_a_clause(question: str, seed_question: str) -> bool:
@@ -155,6 +158,21 @@ def bridge_answers(seeds: Sequence[Dict[str, str]]) -> List[str]:
     return list(dict.fromkeys(str(b["value"]) for b in bridge_pairs(seeds)))
 
 
+def stated_seed_answers(question: str, seeds: Sequence[Dict[str, str]]) -> List[str]:
+    """The seed answers a question states outright (distinctive ones that no seed question contains: those
+    are bridges, or the seeds' own wording)."""
+    out = []
+    for s in seeds:
+        ans = answer_core(s.get("answer", "")) or s.get("answer", "")
+        if (
+            distinctive(ans)
+            and contains(question, ans)
+            and not any(contains(t.get("question", ""), ans) for t in seeds)
+        ):
+            out.append(ans)
+    return list(dict.fromkeys(out))
+
+
 def near_copy(question: str, seed_question: str) -> bool:
     """The same question with a word or two changed ("the total rainfall for 1964" for "... 1963")."""
     return SequenceMatcher(None, normalise(question), normalise(seed_question)).ratio() >= NEAR_COPY
@@ -181,6 +199,8 @@ REASONS = {
         "copies_prompt": "the question talks about the task ({talk!r}) instead of the facts; ask about the facts "
         "themselves, as a reader who never saw the single-hop questions would be asked",
         "states_answer": "the question states its own answer ({value!r}); the solver must work it out",
+        "states_seeds": "the question states {values}, the answers of single-hop questions, so it needs none of "
+        "them; describe each through its own single-hop question instead",
         "states_bridge": "the question names {value!r}, the intermediate answer a solver must find; describe it "
         "through the other facts instead",
         "single_seed": "the question draws on {used} of the {total} single-hop questions; it must need at least "
@@ -193,6 +213,7 @@ REASONS = {
         "并且不引用其中任何一个",
         "copies_prompt": "这个问题在谈论任务本身（{talk!r}），而不是事实；请直接就事实提问，就像问一位从未见过这些单跳问题的读者",
         "states_answer": "这个问题说出了它自己的答案（{value!r}）；答案必须由解题者推出",
+        "states_seeds": "这个问题直接写出了{values}，这些是单跳问题的答案，所以它一个单跳问题也用不上；请改用对应的单跳问题来描述",
         "states_bridge": "这个问题直接写出了{value!r}，这是解题者必须求出的中间答案；请改用其他事实来描述它",
         "single_seed": "这个问题只用到了{total}个单跳问题中的{used}个；它至少要用到{need}个，前一个答案引出下一个",
         "wrong_answer": "根据单跳问题的答案，正确的选项是{right!r}，但答案选了另一个",
@@ -225,6 +246,9 @@ def check_multihop(
     for hidden in bridge_answers(seeds):
         if contains(question, hidden):
             return "states_answer", say["states_bridge"].format(value=hidden[:60])
+    given = stated_seed_answers(question, seeds)
+    if len(given) >= 2:  # every lookup handed over: "How many years passed between 1994 and 1997?"
+        return "states_answer", say["states_seeds"].format(values=", ".join(repr(v[:40]) for v in given[:3]))
     used = seeds_used(question, thinking, seeds, limits.seed_use_overlap)
     need = min(limits.min_seeds, len(seeds))
     if used < need:

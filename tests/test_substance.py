@@ -457,3 +457,25 @@ def test_a_long_reference_with_a_number_up_front_is_matched_by_rule(reference, c
     from mindgym_ops.matching import match
 
     assert match(reference, candidate, "How many years passed?") is verdict
+
+
+def test_a_question_that_states_the_seed_answers_needs_no_seed():
+    """Exported by the main job on the 0.5B model, before this check: "How many years passed between 1994
+    and 1997?" (the two seed answers), answered "5,000 years"."""
+    from mindgym_ops.substance import stated_seed_answers
+
+    seeds = _seeds(("In which year did the case begin?", "1994"), ("In which year did the case end?", "1997"))
+    thinking = "Find the year the case began and the year it ended, then subtract."
+    failed = check_multihop("How many years passed between 1994 and 1997?", "3 years", thinking, seeds)
+    assert failed[0] == "states_answer" and "'1994', '1997'" in failed[1]
+    choice = "Which is greater: the $80,000 for the school, or the $50,000 for the cafeteria?"
+    money = _seeds(
+        ("What was the amount spent on the school?", "$80,000"),
+        ("What was the amount spent on the cafeteria?", "$50,000"),
+    )
+    assert check_multihop(choice, "The school", "Compare the two amounts.", money)[0] == "states_answer"
+    # one seed answer named as an anchor is not every lookup handed over
+    anchored = "How many years after 1994 did the case end?"
+    assert stated_seed_answers(anchored, seeds) == ["1994"] and check_multihop(anchored, "3", thinking, seeds) is None
+    zh = check_multihop("1994年和1997年之间过了几年？", "3年", "先找开始的年份，再找结束的年份。", seeds, language="zh")
+    assert zh[0] == "states_answer" and "单跳问题的答案" in zh[1]
