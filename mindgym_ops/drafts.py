@@ -126,6 +126,13 @@ def draft(seeds: Sequence[Dict[str, str]], principle: str, language: str = "en")
     Comparison: two amounts in the same unit, asked as noun phrases: which is greater. Temporal: two
     dates; with two different years, how many years passed from the earlier to the later (two lookups
     and a subtraction: "which came first" of a start and an end is common sense), else which came first."""
+    found = worked(seeds, principle, language)
+    return found[0] if found else None
+
+
+def worked(seeds: Sequence[Dict[str, str]], principle: str, language: str = "en") -> Optional[Tuple[str, str]]:
+    """The draft question and its answer, worked out by code from the two seed answers (a subtraction or a
+    comparison, which a small model gets wrong: the 0.5B wrote "13 years" for 1759 to 1861)."""
     if language != "en" or principle not in ("Comparison", "Temporal"):
         return None
     temporal = principle == "Temporal"
@@ -139,14 +146,18 @@ def draft(seeds: Sequence[Dict[str, str]], principle: str, language: str = "en")
         for second, answer_b, unit_b, event_b in found[i + 1 :]:
             if answer_a == answer_b or unit_a != unit_b:
                 continue
+            values = value(answer_a, temporal), value(answer_b, temporal)
+            if None in values or values[0] == values[1]:
+                continue
             if not temporal:
-                return f"Which is greater: {first}, or {second}?"
+                return f"Which is greater: {first}, or {second}?", (first if values[0] > values[1] else second)
             years = _year(answer_a), _year(answer_b)
             if None in years or years[0] == years[1]:
-                return f"Which happened earlier: {first}, or {second}?"
+                return f"Which happened earlier: {first}, or {second}?", (first if values[0] < values[1] else second)
             ends = [("when " if event_a else "") + first, ("when " if event_b else "") + second]
             early, late = ends if years[0] < years[1] else ends[::-1]
-            return f"How many years passed between {early} and {late}?"
+            span = abs(years[0] - years[1])
+            return f"How many years passed between {early} and {late}?", f"{span} year{'s' if span != 1 else ''}"
     return None
 
 
@@ -180,24 +191,45 @@ def expected_option(question: str, seeds: Sequence[Dict[str, str]]) -> Optional[
     decide it (then no check is made)."""
     choices = options(question)
     word = next((w for w in re.findall(r"[a-z]+", question.lower()) if w in _ORDER), None)
-    if len(choices) != 2 or word is None:
+    answers = option_answers(choices, seeds)
+    if len(choices) != 2 or word is None or answers is None:
         return None
     temporal = word in ("earlier", "later", "first", "last")
-    values = []
+    values = [value(a, temporal) for a in answers]
+    if None in values or values[0] == values[1]:
+        return None
+    return values.index(_ORDER[word](values))
+
+
+def option_answers(choices: Sequence[str], seeds: Sequence[Dict[str, str]]) -> Optional[List[str]]:
+    """The answer of the seed each option names (by the words of the seed's phrase), or None when an
+    option names no seed clearly."""
+    found = []
     for choice in choices:
         terms = content_terms(choice)
         scored = []
         for s in seeds:
-            about = describe(s.get("question", "")) or s.get("question", "")
-            own = content_terms(about)
+            own = content_terms(describe(s.get("question", "")) or s.get("question", ""))
             scored.append((len(terms & own) / len(terms | own) if terms | own else 0.0, s))
         scored.sort(key=lambda x: -x[0])
         if not scored or scored[0][0] < 0.5 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
             return None
-        values.append(value(scored[0][1].get("answer", ""), temporal))
-    if None in values or values[0] == values[1]:
+        found.append(scored[0][1].get("answer", ""))
+    return found
+
+
+def option_by_value(question: str, attempt: str, seeds: Sequence[Dict[str, str]]) -> Optional[int]:
+    """The option an attempt names by its value instead of its words ("80000" for "the amount spent on the
+    school", whose seed answer is "$80,000"): the one option whose seed value the attempt's first number
+    is; None when there is no such single option."""
+    choices = options(question)
+    answers = option_answers(choices, seeds) if choices else None
+    said = re.findall(r"\d+(?:\.\d+)?", (attempt or "").replace(",", ""))
+    if not answers or not said:
         return None
-    return values.index(_ORDER[word](values))
+    wanted = float(said[0])
+    hits = [i for i, a in enumerate(answers) if (value(a, False) or (None,))[0] == wanted]
+    return hits[0] if len(hits) == 1 else None
 
 
 _DIFFERENCE = re.compile(

@@ -38,6 +38,7 @@ VARIABLES = {
             "sub_questions": SEEDS[:1],
             "bridges": [],
             "draft": "Which happened earlier: the council met, or Mara Quist measured the units?",
+            "draft_answer": "Mara Quist measured the units",
         },
     ],
     "question": "When does the council first hear of it?",

@@ -479,3 +479,20 @@ def test_a_question_that_states_the_seed_answers_needs_no_seed():
     assert stated_seed_answers(anchored, seeds) == ["1994"] and check_multihop(anchored, "3", thinking, seeds) is None
     zh = check_multihop("1994年和1997年之间过了几年？", "3年", "先找开始的年份，再找结束的年份。", seeds, language="zh")
     assert zh[0] == "states_answer" and "单跳问题的答案" in zh[1]
+
+
+def test_a_draft_carries_the_answer_its_seed_answers_give():
+    """The 0.5B model wrote "13 years" and "12 years" for 1759 to 1861, and "4 years" for 1994 to 1997: the
+    subtraction or comparison is done by code and shown with the suggested question."""
+    from mindgym_ops.drafts import worked
+
+    case = _seeds(("In which year did the case begin?", "1994"), ("In which year did the case end?", "1997"))
+    q, a = worked(case, "Temporal")
+    assert a == "3 years" and check_multihop(q, a + ", from 1994 to 1997.", "Find both years, subtract.", case) is None
+    one = _seeds(("In which year did the case begin?", "1996"), ("In which year did the case end?", "1997"))
+    assert worked(one, "Temporal")[1] == "1 year"
+    rain = _seeds(("What was the rainfall in 1995?", "300 mm"), ("What was the rainfall in 2020?", "450 mm"))
+    q, a = worked(rain, "Comparison")
+    assert a == "the rainfall in 2020" and check_multihop(q, a, "Find both, compare.", rain) is None
+    dams = _seeds(("When was the dam opened?", "May 2, 2000"), ("When was the bridge opened?", "March 3, 2000"))
+    assert worked(dams, "Temporal")[1] == "the bridge was opened"

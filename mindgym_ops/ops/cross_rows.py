@@ -5,7 +5,7 @@ from typing import Any, Dict, List
 
 from data_juicer.utils.constant import Fields
 
-from ..drafts import draft
+from ..drafts import worked
 from ..pairing import greedy_pairs, similarity
 from ..substance import bridge_pairs
 from .rows import FAILURE_KEY, ROW_ID
@@ -15,16 +15,18 @@ SOURCES = "_mindgym_sources"  # on a unit: its rows, their similarity and each r
 
 def seed_source(row: Dict[str, Any], drafts: bool = True) -> Dict[str, Any]:
     """What the multi-hop prompt shows of one row: background, principle, seeds, their bridges and, for a
-    Comparison or Temporal set, a worked draft question (see `mindgym_ops.drafts`)."""
+    Comparison or Temporal set, a worked draft question with its answer (see `mindgym_ops.drafts`)."""
     seeds = row.get("sub_questions") or []
     principle = row.get("relationship_category") or ""
     bridges = bridge_pairs(seeds)
+    found = None if bridges or not drafts else worked(seeds, principle, row.get("language") or "en")
     return {
         "background": row.get("background_document") or "",
         "principle": principle,
         "sub_questions": seeds,
         "bridges": bridges,
-        "draft": None if bridges or not drafts else draft(seeds, principle, row.get("language") or "en"),
+        "draft": found[0] if found else None,
+        "draft_answer": found[1] if found else None,
     }
 
 
