@@ -4,7 +4,8 @@ from typing import Dict, List, Optional
 from data_juicer.ops.base_op import OPERATORS
 from pydantic import PositiveInt
 
-from ..matching import match
+from ..drafts import option_by_value
+from ..matching import match, options, picked
 from ..schemas import Solution, agreement_schema
 from ..text import cut_to_budget
 from .base import Request
@@ -94,10 +95,21 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         return [res.parsed.answer if res.ok else None for res in replies["solve"]]
 
     @staticmethod
-    def undecided(attempts: List[Optional[str]], question: str, reference: str) -> List[str]:
+    def rule(row, question: str, reference: str, attempt: str) -> Optional[bool]:
+        """The rule's verdict on one attempt, or None: a normalised match, else, for a choice question over
+        measured seeds, the option the attempt names by its value ("80000" for the option whose seed
+        answer is "$80,000")."""
+        verdict = match(reference, attempt, question)
+        if verdict is None and row.get("sub_questions"):
+            choices = options(question)
+            said, right = option_by_value(question, attempt, row["sub_questions"]), picked(reference, choices)
+            verdict = None if said is None or right is None else said == right
+        return verdict
+
+    def undecided(self, row, attempts: List[Optional[str]], question: str, reference: str) -> List[str]:
         """The attempts that parsed and that the rule cannot decide: only these go to the agreement judge
         (a small judge says "true" to anything; an attempt the rule has decided keeps its verdict)."""
-        return [a for a in attempts if a is not None and match(reference, a, question) is None]
+        return [a for a in attempts if a is not None and self.rule(row, question, reference, a) is None]
 
     def request(self, step, row, replies):
         question, reference = self.question(row)
@@ -107,7 +119,7 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
             context = cut_to_budget(context, self.max_context_tokens)[0]
             text = self.templates["solve"].render(question=question, context=context)
             return Request(self.user(text, images), Solution, ("solve",), self.solver_sampling, self.k, "#solve", True)
-        shown = self.undecided(self.attempts(replies), question, reference)
+        shown = self.undecided(row, self.attempts(replies), question, reference)
         if not shown:
             return None  # nothing parsed, or the rule decides every attempt
         # only the attempts the rule cannot decide are shown, and the schema asks for exactly one verdict each
@@ -120,7 +132,7 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         record = {"attempts": attempts, "method": "rule", **self.llm.describe()}
         record["solver_failures"] = sum(a is None for a in attempts)
         question, reference = self.question(row)
-        ruled = [match(reference, a, question) if a is not None else False for a in attempts]
+        ruled = [self.rule(row, question, reference, a) if a is not None else False for a in attempts]
         verdicts = [bool(v) for v in ruled]
         if all(a is None for a in attempts):
             record["error"] = "no attempt parsed"

@@ -300,3 +300,25 @@ def test_attempts_the_rule_decides_keep_their_verdict_when_the_judge_is_asked(ap
     assert stats[0]["mindgym_solve_rate"] == 0.75 and keep == [True]
     (body,) = [b for b in api_env.stats.bodies if request_kind(b) == "agree"]
     assert [ln for ln in user_text(body).splitlines() if ln[:1].isdigit()] == ["1. $80,000"]
+
+
+def test_a_choice_attempt_that_gives_a_value_is_decided_by_the_seed_it_belongs_to(api_env, script, tmp_path):
+    """Seen on the 0.5B model with the report to read: "$50,000", "80000" for "Which is greater: the school's
+    amount, or the cafeteria's?"; the agreement judge said "true" to both."""
+    answers = iter(["$50,000", "80000", "the cafeteria", "I cannot tell"])
+    script.overrides["solve"] = lambda body: json.dumps({"answer": next(answers)})
+    script.overrides["agree"] = lambda body: json.dumps({"verdicts": [True]})
+    op = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path))
+    q = "Which is greater: the total amount spent on the school in 2000, or the total amount spent on the cafeteria?"
+    samples = dataset([q], ["The total amount spent on the school in 2000, since $80,000 is more than $50,000."])
+    samples["sub_questions"] = [
+        [
+            {"question": "What was the total amount spent on the school in 2000?", "answer": "$80,000"},
+            {"question": "What was the total amount spent on the cafeteria in 2000?", "answer": "$50,000"},
+        ]
+    ]
+    stats, keep = run_filter(op, samples)
+    rec = json.loads(stats[0]["mindgym_solve_record"])
+    assert rec["verdicts"] == [False, True, False, True] and rec["method"] == "rule+judge"
+    (body,) = [b for b in api_env.stats.bodies if request_kind(b) == "agree"]
+    assert [ln for ln in user_text(body).splitlines() if ln[:1].isdigit()] == ["1. I cannot tell"]
