@@ -239,11 +239,15 @@ _DIFFERENCE = re.compile(
 )
 
 
+_IN_YEARS = re.compile(r"\byears?\b|\btime\b|\blong\b|\blater\b|\bearlier\b", re.IGNORECASE)
+
+
 def expected_difference(question: str, seeds: Sequence[Dict[str, str]]) -> Optional[float]:
     """For a question that asks how far apart two measured seed answers are ("How many years passed between
     when the case began and when it ended?", "What is the difference between A and B?"), that difference:
-    in years when both answers hold a year, else between their first numbers (the same unit). None when the
-    question does not ask one, or does not name exactly two such seeds (then no check is made)."""
+    in years when both answers hold a year, else between their first numbers (the same unit); a question
+    that names no two such seeds but writes two years itself asks their difference. None when the question
+    does not ask one, or neither gives two values (then no check is made)."""
     if not _DIFFERENCE.search(question or "") or offers_choice(question):
         return None
     asked = _stems(question)
@@ -254,10 +258,11 @@ def expected_difference(question: str, seeds: Sequence[Dict[str, str]]) -> Optio
         apart = own - shared
         if apart and apart <= asked and len(own & asked) / len(own) >= 0.6 and _measured(s.get("answer", ""), False):
             named.append(s.get("answer", ""))
-    if len(named) != 2:
-        return None
+    if len(named) != 2:  # the two years written in the question itself ("... in 1799 and ... in 1798?")
+        own = list(dict.fromkeys(int(y) for y in re.findall(r"\b([12]\d{3})\b", question)))
+        return float(abs(own[0] - own[1])) if len(own) == 2 and _IN_YEARS.search(question) else None
     years = [_year(a) for a in named]
-    if None not in years and re.search(r"\byears?\b|\btime\b|\blong\b|\blater\b|\bearlier\b", question, re.I):
+    if None not in years and _IN_YEARS.search(question):
         return float(abs(years[0] - years[1]))
     if unit(named[0]) != unit(named[1]):
         return None

@@ -430,7 +430,7 @@ def test_a_difference_must_be_the_one_the_seed_answers_give():
     assert check_multihop(q, "$40,000", "Find both amounts, then subtract.", money)[0] == "wrong_answer"
     assert check_multihop(q, "$30,000 more went to the school.", "Find both amounts, then subtract.", money) is None
     # a question that does not name two measured seeds is not checked ("How long" names neither year)
-    from mindgym_ops.drafts import expected_difference
+    from mindgym_ops.drafts import expected_difference, wrong_difference
 
     assert expected_difference("How long did the case last?", seeds) is None
     # seen on the 0.5B model, and passed before the words were compared by stem: "0 years" for 1759-1861
@@ -440,6 +440,9 @@ def test_a_difference_must_be_the_one_the_seed_answers_give():
     )
     asked = "How many years passed between the river delta ecosystem's start and end?"
     assert check_multihop(asked, "1759 - 1859 = 0 years", "Find the start, then the end.", delta)[0] == "wrong_answer"
+    # exported by bench_quality on the 0.5B model: two years written in the question, and "8 years" for them
+    spent = "How much time passed between the money being spent in 1799 and the money being spent in 1798?"
+    assert expected_difference(spent, delta) == 1 and wrong_difference(spent, "8 years", delta) == 1
     assert expected_difference(q, money) == 30000
 
 
