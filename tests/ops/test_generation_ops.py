@@ -117,7 +117,7 @@ def test_multihop_writes_query_response_and_provenance(api_env, tmp_path):
     assert out["query"] == out["multihop_question"] and out["response"] == out["multihop_answer"]
     assert all(out["thinking"]) and all(out["multihop_question"])
     prov = json.loads(out[Fields.meta][0]["mindgym_multihop"])
-    assert prov["row_id"] == "r0" and prov["templates"] == ["multihop_qa@4", "thinking_protocol@1"]
+    assert prov["row_id"] == "r0" and prov["templates"] == ["multihop_qa@5", "thinking_protocol@1"]
     assert prov["usage"]["prompt_tokens"] > 50 and prov["attempts"] == 1
 
 
