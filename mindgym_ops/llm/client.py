@@ -7,7 +7,7 @@ valid reply and re-send only the conversations that failed, and usage accounting
 import os
 import re
 from difflib import SequenceMatcher
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Type, Union
 
 from pydantic import BaseModel
 
@@ -32,6 +32,7 @@ SECRET_PARAMS = ("api_key",)
 RETRYABLE = (ErrorKind.EMPTY, ErrorKind.PARSE, ErrorKind.VALIDATION, ErrorKind.TRUNCATED)
 # a per-conversation check of a parsed reply: (code, message) when it fails, None when it holds
 _SPACE = re.compile(r"\s+")
+RETRY_TEMPERATURE = 0.7  # a retry of a greedy (temperature 0) request samples, or it would repeat its reply
 ECHO = 0.9  # a retried reply this similar to a refused one (characters, spaces ignored) repeats it
 
 
@@ -150,7 +151,9 @@ class LLM:
         code is the counted reason); with `feedback`, a retried conversation carries the refused reply
         and `feedback(reason)` as a new user turn, so the model learns what to fix. A small model often
         answers that turn by repeating its refused reply, word for word or nearly (`ECHO`); a conversation
-        that produced such a repeat is retried from the original prompt instead (a fresh sample)."""
+        that produced such a repeat is retried from the original prompt instead (a fresh sample), and so
+        is every later attempt of it: the 0.5B echoed the feedback turn of each fresh sample again, so
+        half of its attempts were copies."""
         n = len(conversations)
         keys = list(keys) if keys is not None else [""] * n
         sp = {**self.sampling, **(sampling or {})}
@@ -161,11 +164,14 @@ class LLM:
         originals = list(conversations)
         conversations = list(originals)
         refused: List[List[str]] = [[] for _ in range(n)]  # reply texts refused on substance, per conversation
+        echoed: Set[int] = set()  # conversations that answered feedback with an echo: fresh samples from then on
         pending = list(range(n))
         for attempt in range(try_num or self.try_num):
             attempt_sp = dict(sp)
             if attempt and attempt_sp.get("seed") is not None:
                 attempt_sp["seed"] = int(attempt_sp["seed"]) + attempt  # a retry must not replay the same sample
+            if attempt and attempt_sp.get("temperature") is not None and float(attempt_sp["temperature"]) == 0.0:
+                attempt_sp["temperature"] = RETRY_TEMPERATURE  # nor, at temperature 0, the same greedy reply
             cache_keys = {i: self._key(conversations[i], attempt_sp, schema_name, keys[i], attempt) for i in pending}
             replies, todo = {}, []
             cached = self.cache.get_many(list(cache_keys.values())) if self.cache is not None else {}
@@ -209,7 +215,8 @@ class LLM:
                     if results[i].error.kind != ErrorKind.VALIDATION or not text:
                         continue
                     bare = _SPACE.sub("", text)
-                    if any(echoes(bare, old) for old in refused[i]):  # start again, freshly sampled
+                    if i in echoed or any(echoes(bare, old) for old in refused[i]):  # start again, freshly sampled
+                        echoed.add(i)  # it would echo the next feedback turn too: a wasted attempt
                         conversations[i] = originals[i]
                         continue
                     refused[i].append(bare)

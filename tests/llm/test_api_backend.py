@@ -147,6 +147,17 @@ def test_api_key_never_reaches_logs(server, monkeypatch, caplog):
     assert SECRET not in text
 
 
+def always_refused(srv, try_num):
+    """One judge request whose every parsed reply is refused on substance, with feedback."""
+    return llm_for(srv).chat_batch(
+        [JUDGE],
+        schema=DepthBreadth,
+        try_num=try_num,
+        check=lambda i, parsed: ("shallow", "too few steps"),
+        feedback=lambda reason: f"Refused: {reason}.",
+    )[0]
+
+
 def test_a_reply_that_echoes_a_refused_one_is_retried_from_the_original_prompt():
     """The 0.5B model answers a feedback turn by repeating its refused reply word for word; the next
     attempt is then a fresh sample of the original conversation, not a longer copy of the echo."""
@@ -154,20 +165,45 @@ def test_a_reply_that_echoes_a_refused_one_is_retried_from_the_original_prompt()
     same = json.dumps({"steps": ["a", "b"], "knowledge_areas": ["x"]})
     script.overrides["judge"] = lambda body: same
     with FakeOpenAIServer(script) as srv:
-        llm = llm_for(srv)
-        res = llm.chat_batch(
-            [JUDGE],
-            schema=DepthBreadth,
-            try_num=4,
-            check=lambda i, parsed: ("shallow", "too few steps"),
-            feedback=lambda reason: f"Refused: {reason}.",
-        )[0]
+        res = always_refused(srv, 4)
         assert not res.ok and res.error.reason == "shallow" and res.attempts == 4
         turns = [len(b["messages"]) for b in srv.stats.bodies]
         # 1: the prompt; 2: + the refused reply and the feedback; 2 echoed it -> 3 is the prompt alone, and so
         # is 4, whose reply was again a copy of the refused one
         assert turns == [1, 3, 1, 1]
         assert srv.stats.bodies[1]["messages"][2]["content"] == "Refused: too few steps."
+
+
+def test_once_a_conversation_echoed_feedback_every_later_attempt_is_a_fresh_sample():
+    """The real 0.5B pattern: a fresh sample differs from the refused reply, but the feedback turn after it
+    is echoed again. After the first echo no attempt is spent on a feedback turn."""
+    script = MindGymScript()
+    fresh = iter(range(100))
+
+    def judge(body):
+        msgs = body["messages"]
+        if len(msgs) > 1:  # a feedback turn: echo the refused reply
+            return msgs[-2]["content"]
+        n = next(fresh)  # samples far apart: no sample is a near copy of another
+        return json.dumps({"steps": [f"{n} " + "abcdefghij"[n] * 40], "knowledge_areas": ["x"]})
+
+    script.overrides["judge"] = judge
+    with FakeOpenAIServer(script) as srv:
+        res = always_refused(srv, 5)
+        assert not res.ok and res.attempts == 5
+        # 1: prompt; 2: feedback, echoed; 3, 4 and 5: the prompt alone, three different samples
+        assert [len(b["messages"]) for b in srv.stats.bodies] == [1, 3, 1, 1, 1]
+
+
+def test_a_retry_of_a_greedy_request_samples():
+    """A judge asks at temperature 0; its retry from the original prompt would repeat the refused reply word
+    for word (seen: the 0.5B judge listed ["102 years"] three times), so a retry samples."""
+    script = MindGymScript()
+    script.overrides["judge"] = lambda body: "not json"
+    with FakeOpenAIServer(script) as srv:
+        res = llm_for(srv).chat_batch([JUDGE], sampling={"temperature": 0.0}, schema=DepthBreadth, try_num=3)[0]
+        assert not res.ok and res.attempts == 3
+        assert [b["temperature"] for b in srv.stats.bodies] == [0.0, 0.7, 0.7]
 
 
 def test_a_near_copy_of_a_refused_reply_counts_as_an_echo():
