@@ -125,7 +125,8 @@ def draft(seeds: Sequence[Dict[str, str]], principle: str, language: str = "en")
     """A question over the first two seeds that can be compared, or None (Chinese, Bridging, no pair).
     Comparison: two amounts in the same unit, asked as noun phrases: which is greater. Temporal: two
     dates; with two different years, how many years passed from the earlier to the later (two lookups
-    and a subtraction: "which came first" of a start and an end is common sense), else which came first."""
+    and a subtraction: "which came first" of a start and an end is common sense), else which came first.
+    Two Comparison answers that are bare years are compared by the years between them."""
     found = worked(seeds, principle, language)
     return found[0] if found else None
 
@@ -149,9 +150,11 @@ def worked(seeds: Sequence[Dict[str, str]], principle: str, language: str = "en"
             values = value(answer_a, temporal), value(answer_b, temporal)
             if None in values or values[0] == values[1]:
                 continue
-            if not temporal:
-                return f"Which is greater: {first}, or {second}?", (first if values[0] > values[1] else second)
             years = _year(answer_a), _year(answer_b)
+            if not temporal and not (_BARE_YEAR.match(answer_a) and _BARE_YEAR.match(answer_b)):
+                return f"Which is greater: {first}, or {second}?", (first if values[0] > values[1] else second)
+            if not temporal:  # "which is greater: the year X was built, or the year it was named?" asks nothing
+                event_a = event_b = False
             if None in years or years[0] == years[1]:
                 return f"Which happened earlier: {first}, or {second}?", (first if values[0] < values[1] else second)
             ends = [("when " if event_a else "") + first, ("when " if event_b else "") + second]
@@ -159,6 +162,9 @@ def worked(seeds: Sequence[Dict[str, str]], principle: str, language: str = "en"
             span = abs(years[0] - years[1])
             return f"How many years passed between {early} and {late}?", f"{span} year{'s' if span != 1 else ''}"
     return None
+
+
+_BARE_YEAR = re.compile(r"^(?:in )?[12]\d{3}$")  # a normalised answer that is a year and nothing else
 
 
 def _year(answer: str) -> Optional[int]:
@@ -218,18 +224,30 @@ def option_answers(choices: Sequence[str], seeds: Sequence[Dict[str, str]]) -> O
     return found
 
 
-def option_by_value(question: str, attempt: str, seeds: Sequence[Dict[str, str]]) -> Optional[int]:
-    """The option an attempt names by its value instead of its words ("80000" for "the amount spent on the
-    school", whose seed answer is "$80,000"): the one option whose seed value the attempt's first number
-    is; None when there is no such single option."""
+def _value_hits(question: str, attempt: str, seeds: Sequence[Dict[str, str]]) -> Optional[List[int]]:
+    """The options of a choice question whose seed value the attempt's first number is; None when the
+    options' seed answers are unknown or the attempt gives no number."""
     choices = options(question)
     answers = option_answers(choices, seeds) if choices else None
     said = re.findall(r"\d+(?:\.\d+)?", (attempt or "").replace(",", ""))
     if not answers or not said:
         return None
     wanted = float(said[0])
-    hits = [i for i, a in enumerate(answers) if (value(a, False) or (None,))[0] == wanted]
-    return hits[0] if len(hits) == 1 else None
+    return [i for i, a in enumerate(answers) if (value(a, False) or (None,))[0] == wanted]
+
+
+def option_by_value(question: str, attempt: str, seeds: Sequence[Dict[str, str]]) -> Optional[int]:
+    """The option an attempt names by its value instead of its words ("80000" for "the amount spent on the
+    school", whose seed answer is "$80,000"): the one option whose seed value the attempt's first number
+    is; None when there is no such single option."""
+    hits = _value_hits(question, attempt, seeds)
+    return hits[0] if hits and len(hits) == 1 else None
+
+
+def names_no_option(question: str, attempt: str, seeds: Sequence[Dict[str, str]]) -> bool:
+    """The attempt gives a number that is no option's seed value, and names no option in words ("200000" for
+    "Which is greater: the school's spending ($80,000), or the cafeteria's ($50,000)?"): it does not answer."""
+    return _value_hits(question, attempt, seeds) == [] and picked(attempt, options(question)) is None
 
 
 _DIFFERENCE = re.compile(
@@ -250,15 +268,8 @@ def expected_difference(question: str, seeds: Sequence[Dict[str, str]]) -> Optio
     does not ask one, or neither gives two values (then no check is made)."""
     if not _DIFFERENCE.search(question or "") or offers_choice(question):
         return None
-    asked = _stems(question)
-    terms = [_stems(describe(s.get("question", "")) or s.get("question", "")) for s in seeds]
-    shared = set.intersection(*terms) if len(terms) > 1 else set()
-    named = []
-    for s, own in zip(seeds, terms):  # most of its words, and the words that set it apart, are asked about
-        apart = own - shared
-        if apart and apart <= asked and len(own & asked) / len(own) >= 0.6 and _measured(s.get("answer", ""), False):
-            named.append(s.get("answer", ""))
-    if len(named) != 2:  # the two years written in the question itself ("... in 1799 and ... in 1798?")
+    named = difference_of(question, seeds)
+    if named is None:  # the two years written in the question itself ("... in 1799 and ... in 1798?")
         own = list(dict.fromkeys(int(y) for y in re.findall(r"\b([12]\d{3})\b", question)))
         return float(abs(own[0] - own[1])) if len(own) == 2 and _IN_YEARS.search(question) else None
     years = [_year(a) for a in named]
@@ -268,6 +279,23 @@ def expected_difference(question: str, seeds: Sequence[Dict[str, str]]) -> Optio
         return None
     a, b = value(named[0], False), value(named[1], False)
     return abs(a[0] - b[0]) if a and b else None
+
+
+def difference_of(question: str, seeds: Sequence[Dict[str, str]]) -> Optional[List[str]]:
+    """The answers of the two measured seeds a difference question names ("How many years passed between
+    when the case began and when it ended?"), or None. Such a question shares most of its words with
+    each seed it names, as a choice between two seeds does."""
+    if not _DIFFERENCE.search(question or "") or offers_choice(question):
+        return None
+    asked = _stems(question)
+    terms = [_stems(describe(s.get("question", "")) or s.get("question", "")) for s in seeds]
+    shared = set.intersection(*terms) if len(terms) > 1 else set()
+    named = []
+    for s, own in zip(seeds, terms):  # most of its words, and the words that set it apart, are asked about
+        apart = own - shared
+        if apart and apart <= asked and len(own & asked) / len(own) >= 0.6 and _measured(s.get("answer", ""), False):
+            named.append(s.get("answer", ""))
+    return named if len(named) == 2 else None
 
 
 _PRESENT = {v: k for k, v in IRREGULAR.items()}

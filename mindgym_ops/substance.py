@@ -1,13 +1,16 @@
 """Model-free substance checks of a multi-hop reply against the seeds it was built from.
 
 A reply that parses is half the job; these checks ask whether it is multi-hop at all:
+- `not_a_question`: a statement ("In 2006, the delta caused a price of $200 million.") with no question
+  mark and no question or task word up front;
 - `copies_seed`: the question *is* one of its seed questions: a sentence or clause of it starts with a
   seed question (after normalising: "Q1? A: x", "Q1, and Q2?"), or most of its content words come from
   that one seed. A seed phrase inside a clause ("the person who measured on Monday") is how a bridge
   is hidden, not a copy;
 - `copies_prompt`: the question talks about the task instead of the world ("the single-hop questions",
   "the document", "question 2"): a small model parrots the instructions;
-- `single_seed`: the question and its reasoning draw on fewer than `min_seeds` seeds;
+- `single_seed`: the question and its reasoning draw on fewer than `min_seeds` seeds (a seed whose answer
+  the question states is not drawn on: it needs no lookup);
 - `wrong_answer`: a choice question over measured seeds ("Which is greater: A, or B?") whose answer
   names the option the seed answers make wrong, or a question that asks how far apart two measured
   seeds are whose answer does not state the difference they give;
@@ -43,6 +46,11 @@ _PROMPT_TALK = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE = re.compile(r"[?!.;:,。？！；：，、]|\b(?:and|then|also|furthermore|additionally)\b", re.IGNORECASE)
+_ASKS = re.compile(  # a question mark, or a question or task word up front
+    r"[?？]|^\W*(?:what|which|who|whom|whose|when|where|why|how|in what|in which|calculate|compute|find|"
+    r"determine|estimate|explain|name|list|give|state)\b|什么|哪|谁|多少|几|吗|呢|为何|为什么|如何|怎样|求|计算",
+    re.IGNORECASE,
+)
 _ANSWER_HEAD = re.compile(r"[.;:,!?。；：，！？\n]|\s(?:because|since|as|so)\s|因为|所以")
 
 STOPWORDS = frozenset("""a an the of in on at to for from by with about into over after before during between and or but
@@ -122,18 +130,29 @@ def seed_overlap(question: str, seed_question: str) -> float:
     return len(q & content_terms(seed_question)) / len(q) if q else 1.0
 
 
-def seeds_used(question: str, thinking: str, seeds: Sequence[Dict[str, str]], threshold: float) -> int:
-    """Seeds whose question terms (or whose answer) appear in the multi-hop question and its reasoning."""
+def seeds_used(
+    question: str, thinking: str, seeds: Sequence[Dict[str, str]], threshold: float, stated: Sequence[str] = ()
+) -> int:
+    """Seeds whose question terms (or whose answer) appear in the multi-hop question and its reasoning; the
+    terms that three or more seeds all share (the topic: "river delta") are left out. A seed whose answer is
+    in `stated` (the question gives it) needs no lookup and is not counted."""
     from .drafts import describe  # drafts builds on this module
 
     body = f"{question}\n{thinking}"
     terms = content_terms(body)
+    own = [content_terms(s.get("question", "")) for s in seeds]
+    # the words three or more seeds all share are their topic ("river delta") and name none of them; two
+    # seeds' shared words are often the link between them (a Bridging chain's company)
+    common = set.intersection(*own) if len(own) > 2 else set()
     used = 0
-    for s in seeds:
-        share = 0.0  # the seed question's words, or those of its phrase in a draft ("the case began")
-        for st in (content_terms(s.get("question", "")), content_terms(describe(s.get("question", "")) or "")):
-            share = max(share, len(st & terms) / len(st) if st else 0.0)
+    for s, words in zip(seeds, own):
         ans = answer_core(s.get("answer", "")) or s.get("answer", "")
+        if ans in stated:
+            continue
+        share = 0.0  # the seed question's words, or those of its phrase in a draft ("the case began")
+        for st in (words, content_terms(describe(s.get("question", "")) or "")):
+            st = st - common or st
+            share = max(share, len(st & terms) / len(st) if st else 0.0)
         if share >= threshold or (distinctive(ans) and contains(body, ans)):
             used += 1
     return used
@@ -180,12 +199,16 @@ def near_copy(question: str, seed_question: str) -> bool:
 
 def copied_seed(question: str, seeds: Sequence[Dict[str, str]], limits: Optional[SubstanceThresholds] = None) -> int:
     """The 1-based number of the seed question that `question` copies, or 0."""
+    from .drafts import difference_of  # drafts builds on this module
+
     limits = limits or SubstanceThresholds()
+    # a choice between two seeds ("Which is greater: the X of A, or the X of B?") or their difference ("How
+    # many years passed between A and B?") shares most words with each, so the overlap test is left to the
+    # other questions
+    pair = offers_choice(question) or difference_of(question, seeds) is not None
     for n, s in enumerate(seeds, 1):
         sq = s.get("question", "")
-        # a choice between two seeds ("Which is greater: the X of A, or the X of B?") shares most words with
-        # each, so the overlap test is left to open questions
-        overlap = not offers_choice(question) and seed_overlap(question, sq) >= limits.max_seed_overlap
+        overlap = not pair and seed_overlap(question, sq) >= limits.max_seed_overlap
         if normalise(sq) and (opens_a_clause(question, sq) or overlap or near_copy(question, sq)):
             return n
     return 0
@@ -196,6 +219,8 @@ REASONS = {
     "en": {
         "copies_seed": "the question repeats single-hop question {n} ({seed!r}); write a NEW question that needs "
         "several single-hop answers combined, and quote none of them",
+        "not_a_question": "the question is a statement, not a question; ask a question whose answer needs several "
+        "single-hop answers combined",
         "copies_prompt": "the question talks about the task ({talk!r}) instead of the facts; ask about the facts "
         "themselves, as a reader who never saw the single-hop questions would be asked",
         "states_answer": "the question states its own answer ({value!r}); the solver must work it out",
@@ -211,6 +236,7 @@ REASONS = {
     "zh": {
         "copies_seed": "这个问题重复了第{n}个单跳问题（{seed!r}）；请写一个新问题，它必须把几个单跳答案组合起来才能回答，"
         "并且不引用其中任何一个",
+        "not_a_question": "这不是一个问题，而是一个陈述；请提出一个需要把几个单跳答案组合起来才能回答的问题",
         "copies_prompt": "这个问题在谈论任务本身（{talk!r}），而不是事实；请直接就事实提问，就像问一位从未见过这些单跳问题的读者",
         "states_answer": "这个问题说出了它自己的答案（{value!r}）；答案必须由解题者推出",
         "states_seeds": "这个问题直接写出了{values}，这些是单跳问题的答案，所以它一个单跳问题也用不上；请改用对应的单跳问题来描述",
@@ -234,6 +260,8 @@ def check_multihop(
     message, in `language`, tells the model what to fix."""
     limits = limits or SubstanceThresholds()
     say = REASONS[language]
+    if not _ASKS.search(question or ""):
+        return "not_a_question", say["not_a_question"]
     n = copied_seed(question, seeds, limits)
     if n:
         return "copies_seed", say["copies_seed"].format(n=n, seed=seeds[n - 1].get("question", "")[:80])
@@ -249,7 +277,9 @@ def check_multihop(
     given = stated_seed_answers(question, seeds)
     if len(given) >= 2:  # every lookup handed over: "How many years passed between 1994 and 1997?"
         return "states_answer", say["states_seeds"].format(values=", ".join(repr(v[:40]) for v in given[:3]))
-    used = seeds_used(question, thinking, seeds, limits.seed_use_overlap)
+    # a seed whose answer the question states needs no lookup: it is not drawn on ("How long after the delta
+    # formed in 1970 ...?" for "What year did the delta form?" -> 1970)
+    used = seeds_used(question, thinking, seeds, limits.seed_use_overlap, stated=given)
     need = min(limits.min_seeds, len(seeds))
     if used < need:
         return "single_seed", say["single_seed"].format(used=used, total=len(seeds), need=need)
@@ -378,3 +408,34 @@ def check_seeds(
     sep = "; " if language == "en" else "；"
     message = say["seeds"].format(kept=len(kept), total=len(seeds), why=sep.join(why), max_seeds=max_seeds)
     return kept, dropped, (f"seeds_{code}", message)
+
+
+# ---- a judge's list of solving steps
+
+STEP_REASONS = {
+    "en": {
+        "copies_question": "step {n} repeats the question; list what a solver does to answer it, one fact to recall "
+        "or one value to compute per step",
+        "gives_answer": "the steps only give the answer ({answer!r}); list what a solver does to reach it, one "
+        "fact to recall or one value to compute per step",
+    },
+    "zh": {
+        "copies_question": "第{n}步重复了问题本身；请列出解题者为回答它要做的事，每步回忆一个事实或计算一个数值",
+        "gives_answer": "这些步骤只给出了答案（{answer!r}）；请列出得到它要做的事，每步回忆一个事实或计算一个数值",
+    },
+}
+
+
+def not_steps(steps: Sequence[str], question: str, answer: str, language: str = "en") -> Optional[Tuple[str, str]]:
+    """(code, message) when a judge's list of solving steps is not one: a step that repeats the whole question,
+    or steps that only state the answer; else None."""
+    say = STEP_REASONS[language]
+    q = normalise(question)
+    for n, step in enumerate(steps, 1):
+        s = normalise(step)
+        if q and s and (q in s or near_copy(step, question)):
+            return "copies_question", say["copies_question"].format(n=n)
+    core = normalise(answer_core(answer) or answer)
+    if core and all(normalise(s) == core for s in steps):
+        return "gives_answer", say["gives_answer"].format(answer=(answer_core(answer) or answer)[:60])
+    return None

@@ -189,7 +189,7 @@ class MindGymScript:
                 "then apply the reporting rule to the council's meeting day.",
                 "multihop_question": f"[{about}] The person who measured on Monday in {_word(n)} doubled the "
                 "figure by Friday; "
-                "given the three-day reporting rule and Thursday meetings, when does the council "
+                "given the three-day reporting rule and the council's meeting day, when does the council "
                 "first hear of it?",
                 "multihop_answer": "The following Thursday, because the report is due within three days of Friday "
                 "and the council meets only on Thursdays.",

@@ -161,7 +161,7 @@ def varied_script() -> MindGymScript:
             reply["thinking"] += " So: " + reply["multihop_answer"]
         elif fate(body) in (2, 3):
             reply["multihop_question"] = reply["multihop_question"].split("] ", 1)[1].split(" in ", 1)[0] + (
-                " doubled the figure by Friday; when does the council first hear of it, given its Thursday meetings?"
+                " doubled the figure by Friday; when does the council first hear of it, given the day it meets?"
             )
         return json.dumps(reply)
 

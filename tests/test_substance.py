@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from mindgym_ops.drafts import describe, draft
+from mindgym_ops.drafts import describe, draft, worked
 from mindgym_ops.substance import (
     SubstanceThresholds,
     answer_core,
@@ -381,11 +381,16 @@ def test_a_draft_over_two_similar_seeds_is_not_a_copy_of_either():
         ("What was the first year in which the El Dorado station was built?", "1965"),
         ("What was the first year in which the El Dorado station was named?", "1967"),
     )
-    q = draft(seeds, "Comparison")
-    assert q.startswith("Which is greater: the first year in which the El Dorado station was built, or")
+    choice = "Which is greater: the first year in which the El Dorado station was built, or the first year in which "
+    choice += "the El Dorado station was named?"
     assert (
-        check_multihop(q, "the first year in which it was named", "Find both years, then compare them.", seeds) is None
+        check_multihop(choice, "the first year in which it was named", "Find both years, compare them.", seeds) is None
     )
+    # which of two years is "greater" asks nothing; the draft asks the years between them (seen on 1965 and 1967)
+    q, a = worked(seeds, "Comparison")
+    assert q.startswith("How many years passed between the first year in which the El Dorado station was built and")
+    assert a == "2 years" and check_multihop(q, a, "Find both years, then subtract them.", seeds) is None
+    assert check_multihop(q, "3 years", "Find both years, then subtract them.", seeds)[0] == "wrong_answer"
     case = _seeds(("What year did the case begin?", "1994"), ("What year did the case end?", "1997"))
     q = "Which happened earlier? The case began, or the case ended?"
     assert check_multihop(q, "The case began.", "To answer this, we need two single-hop answers.", case) is None
@@ -477,9 +482,10 @@ def test_a_question_that_states_the_seed_answers_needs_no_seed():
         ("What was the amount spent on the cafeteria?", "$50,000"),
     )
     assert check_multihop(choice, "The school", "Compare the two amounts.", money)[0] == "states_answer"
-    # one seed answer named as an anchor is not every lookup handed over
+    # one seed answer named as an anchor leaves one lookup: a question over two seeds needs both
     anchored = "How many years after 1994 did the case end?"
-    assert stated_seed_answers(anchored, seeds) == ["1994"] and check_multihop(anchored, "3", thinking, seeds) is None
+    assert stated_seed_answers(anchored, seeds) == ["1994"]
+    assert check_multihop(anchored, "3", thinking, seeds)[0] == "single_seed"
     zh = check_multihop("1994年和1997年之间过了几年？", "3年", "先找开始的年份，再找结束的年份。", seeds, language="zh")
     assert zh[0] == "states_answer" and "单跳问题的答案" in zh[1]
 
@@ -487,7 +493,6 @@ def test_a_question_that_states_the_seed_answers_needs_no_seed():
 def test_a_draft_carries_the_answer_its_seed_answers_give():
     """The 0.5B model wrote "13 years" and "12 years" for 1759 to 1861, and "4 years" for 1994 to 1997: the
     subtraction or comparison is done by code and shown with the suggested question."""
-    from mindgym_ops.drafts import worked
 
     case = _seeds(("In which year did the case begin?", "1994"), ("In which year did the case end?", "1997"))
     q, a = worked(case, "Temporal")
@@ -499,3 +504,40 @@ def test_a_draft_carries_the_answer_its_seed_answers_give():
     assert a == "the rainfall in 2020" and check_multihop(q, a, "Find both, compare.", rain) is None
     dams = _seeds(("When was the dam opened?", "May 2, 2000"), ("When was the bridge opened?", "March 3, 2000"))
     assert worked(dams, "Temporal")[1] == "the bridge was opened"
+
+
+def test_a_statement_is_not_a_question():
+    """Seen in the main job on the 0.5B model: "In 2006, the river delta ecosystem caused a price of $200 million,
+    which is a total of $200 million." passed every other check, and the judges kept it."""
+    case = _seeds(("What year did the case begin?", "1994"), ("What year did the case end?", "1997"))
+    thinking = "Find the year the case began and the year it ended, then subtract."
+    for statement in ("In 2006, the case caused a price of $200 million.", "The case began in 1994 and ended later."):
+        assert check_multihop(statement, "3 years", thinking, case)[0] == "not_a_question"
+    for asked in (
+        "How many years passed between when the case began and when the case ended?",
+        "Calculate the number of years between when the case began and when it ended.",
+        "Between when the case began and when it ended, how many years passed?",
+    ):
+        assert check_multihop(asked, "3 years", thinking, case) is None
+    zh = _seeds(("案件是哪一年开始的？", "1994年"), ("案件是哪一年结束的？", "1997年"))
+    assert (
+        check_multihop("案件开始于1994年。", "3年", "先找开始和结束的年份，再相减。", zh, language="zh")[0]
+        == "not_a_question"
+    )
+
+
+def test_a_seed_whose_answer_the_question_states_is_not_drawn_on():
+    """Seen in the main job on the 0.5B model: "How long did the river delta ecosystem start in 1970 in New York,
+    and then the price of $200 million in 2006?" stated the answer of the one seed it named."""
+    delta = _seeds(
+        ("What year did the river delta ecosystem start in?", "1970"),
+        ("What was the name of the river delta society?", "New York River Delta Society"),
+        ("What is the population of the river delta ecosystem?", "100 million people"),
+    )
+    q = "How long did the river delta ecosystem start in 1970 in New York, and then the price of $200 million in 2006?"
+    thinking = (
+        "Find when the river delta ecosystem started in 1970 in New York, then the price of $200 million in 2006."
+    )
+    assert check_multihop(q, "36 years", thinking, delta)[0] == "single_seed"
+    asked = "How many years after the river delta ecosystem started was the river delta society named?"
+    assert check_multihop(asked, "36 years", "Find when the ecosystem started and the society's name.", delta) is None
