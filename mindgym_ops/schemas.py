@@ -5,7 +5,7 @@ The JSON schema of each model drives guided decoding; replies are validated agai
 import functools
 from typing import Annotated, List, Literal, Tuple, Type
 
-from pydantic import BaseModel, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from .text import MIN_STEPS, offers_choice, strip_answer_leak
 
@@ -109,6 +109,11 @@ class DepthBreadth(BaseModel):
 
 
 class Solution(_Stripped):
+    """The solver works before it answers: under a JSON grammar there is no room to think outside the reply,
+    so `reasoning` comes first (required in the schema sent to the model; a reply without it still parses)."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["reasoning", "answer"]})
+    reasoning: str = Field(default="", max_length=1500)
     answer: str = Field(min_length=1, max_length=2000)
 
 

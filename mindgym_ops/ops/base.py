@@ -44,6 +44,9 @@ class Request:
         return rid + self.tag + (str(j) if self.numbered or self.n > 1 else "")
 
 
+FEEDBACK = ("reason", "structured")  # the variables of the retry_feedback template
+
+
 class LLMOpMixin:
     """Mixed into a Data-Juicer Mapper or Filter. Call `init_llm` from `__init__`."""
 
@@ -52,6 +55,7 @@ class LLMOpMixin:
     allow_external_images: bool = False
     _in_run: bool = False
     _protocol_text: str = ""
+    structured_reply = True  # the retry feedback asks for JSON again (False: plain text)
 
     def __init__(self, *args, **kwargs):
         self._recipe_batch_size = kwargs.get("batch_size")
@@ -150,6 +154,10 @@ class LLMOpMixin:
         return list(paths)
 
     # the model calls --------------------------------------------------------------------------
+
+    def feedback(self, reason: str) -> str:
+        """The user turn that tells the model why its reply was refused (the `retry_feedback` template)."""
+        return self.templates["retry_feedback"].render(reason=reason, structured=self.structured_reply)
 
     def ask(
         self,

@@ -47,6 +47,19 @@ class JudgeFilter(LLMOpMixin, Filter):
         """The row's request at `step` (the replies of earlier steps at hand), or None to skip the step."""
         raise NotImplementedError
 
+    def check_reply(self, step: str, row: Dict[str, Any], parsed: Any) -> Optional[Tuple[str, str]]:
+        """A substance check of a parsed judge reply at `step`: (code, message) to refuse it (retried, with the
+        message fed back when the op has a `retry_feedback` template), None to accept it."""
+        return None
+
+    def ask_judge(self, step: str, rows: List[Dict[str, Any]], requests: List[Request]) -> List[List[ChatResult]]:
+        """Ask each row's request at `step`, refusing replies `check_reply` refuses."""
+        return self.ask(
+            [(row[ROW_ID], req) for row, req in zip(rows, requests)],
+            check=lambda k, parsed: self.check_reply(step, rows[k], parsed),
+            feedback=self.feedback if "retry_feedback" in self.templates else None,
+        )
+
     def score(self, row: Dict[str, Any], replies: Replies) -> Dict[str, Any]:
         raise NotImplementedError
 
@@ -70,7 +83,7 @@ class JudgeFilter(LLMOpMixin, Filter):
         for step in self.steps:
             todo = [(i, self.request(step, row, replies[i])) for i, row in enumerate(rows)]
             todo = [(i, req) for i, req in todo if req is not None]
-            for (i, _), results in zip(todo, self.ask([(rows[i][ROW_ID], req) for i, req in todo])):
+            for (i, _), results in zip(todo, self.ask_judge(step, [rows[i] for i, _ in todo], [r for _, r in todo])):
                 replies[i][step] = results
         return [self.score(row, r) for row, r in zip(rows, replies)]
 

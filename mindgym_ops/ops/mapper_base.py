@@ -8,10 +8,10 @@ from data_juicer.utils.constant import Fields
 from pydantic import BaseModel
 
 from ..llm import LLMError
-from .base import LLMOpMixin, Request
+from .base import FEEDBACK, LLMOpMixin, Request
 from .rows import FAILURE_KEY, ROW_ID, columns_to_rows, row_id, rows_to_columns
 
-FEEDBACK = ("reason", "structured")  # the variables of the retry_feedback template
+__all__ = ["FEEDBACK", "GenerationMapper"]
 
 
 class GenerationMapper(LLMOpMixin, Mapper):
@@ -27,7 +27,6 @@ class GenerationMapper(LLMOpMixin, Mapper):
     step = "generation"
     meta_key = "mindgym_generation"
     output_defaults: Dict[str, Any] = {}
-    structured_reply = True  # the retry feedback asks for JSON again (False: plain text)
 
     def prepare(self, row: Dict[str, Any]) -> Optional[Request]:
         """The row's request, or None when the row needs no model call. Raise LLMError(INPUT) for a row
@@ -41,9 +40,6 @@ class GenerationMapper(LLMOpMixin, Mapper):
         """A substance check of a parsed reply: (code, message) to refuse it (retried with the message
         fed back when the op has a `retry_feedback` template; counted as `<step>_<code>`), None to accept."""
         return None
-
-    def feedback(self, reason: str) -> str:
-        return self.templates["retry_feedback"].render(reason=reason, structured=self.structured_reply)
 
     def provenance_extra(self, row: Dict[str, Any], parsed: Optional[BaseModel]) -> Dict[str, Any]:
         """Fields a subclass adds to its provenance record for rows that called the model (`parsed`: the

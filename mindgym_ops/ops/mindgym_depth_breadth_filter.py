@@ -7,8 +7,10 @@ from pydantic import PositiveInt
 
 from ..anchors import ANCHORS, auc
 from ..schemas import DepthBreadth
-from .base import Request
+from ..substance import not_steps
+from .base import FEEDBACK, Request
 from .judge_base import FAILED, JudgeFilter, failure_policy
+from .rows import ROW_ID
 
 OP_NAME = "mindgym_depth_breadth_filter"
 DEPTH, BREADTH, JUDGE_RECORD = "mindgym_depth", "mindgym_breadth", "mindgym_judge_record"
@@ -19,7 +21,9 @@ class MindgymDepthBreadthFilter(JudgeFilter):
     """LLM judge of reasoning depth and breadth (each 1-5), counted from what the judge lists.
 
     The judge lists the dependent steps a solver needs and the knowledge areas it draws on; depth and
-    breadth are the list lengths (capped at 5). With `calibrate`, the judge first scores built-in shallow
+    breadth are the list lengths (capped at 5). A list that is not one (a step that repeats the question, or
+    only the answer as the step: `mindgym_ops.substance.not_steps`) is retried with the reason fed back,
+    then counts as a judge failure. With `calibrate`, the judge first scores built-in shallow
     and deep anchors once per process; when it cannot rank them (AUC of depth + breadth below
     `calibration_min_auc`) it logs a warning line: the filter is close to blind. Reads
     `multihop_question` (else `query`), `multihop_answer` (else `response`), `sub_questions` and
@@ -69,7 +73,7 @@ class MindgymDepthBreadthFilter(JudgeFilter):
         :param try_num: attempts per row until a reply parses (>= 1).
         :param cache_dir: request cache folder.
         :param language: en or zh (prompt language).
-        :param prompt_templates: overrides by name (judge_depth_breadth).
+        :param prompt_templates: overrides by name (judge_depth_breadth, retry_feedback).
         """
         super().__init__(*args, **kwargs)
         self.min_depth, self.max_depth = min_depth, max_depth
@@ -79,7 +83,7 @@ class MindgymDepthBreadthFilter(JudgeFilter):
         self.init_llm(
             locals(),
             on_failure=failure_policy(on_failure, on_judge_failure),
-            templates={"judge_depth_breadth": ("question", "answer", "sub_questions")},
+            templates={"judge_depth_breadth": ("question", "answer", "sub_questions"), "retry_feedback": FEEDBACK},
             sampling_defaults={"temperature": 0.0, "max_tokens": 240},
         )
 
@@ -104,9 +108,10 @@ class MindgymDepthBreadthFilter(JudgeFilter):
     def _score_anchors(self) -> Dict:
         anchors = ANCHORS[self.language]
         rows = [
-            {"multihop_question": q, "multihop_answer": a} for level in ("shallow", "deep") for q, a in anchors[level]
+            {"multihop_question": q, "multihop_answer": a, ROW_ID: f"anchor{i}"}
+            for i, (q, a) in enumerate(a for level in ("shallow", "deep") for a in anchors[level])
         ]
-        replies = self.ask([(f"anchor{i}", self.request("judge", r, {})) for i, r in enumerate(rows)])
+        replies = self.ask_judge("judge", rows, [self.request("judge", r, {}) for r in rows])
         scores = [res.parsed.depth + res.parsed.breadth if res.ok else None for (res,) in replies]
         n = len(anchors["shallow"])
         shallow, deep = [s for s in scores[:n] if s is not None], [s for s in scores[n:] if s is not None]
@@ -118,6 +123,12 @@ class MindgymDepthBreadthFilter(JudgeFilter):
                 "the depth/breadth filter is close to blind; use a stronger judge or set min_depth/min_breadth to 1"
             )
         return {"ok": value >= self.calibration_min_auc, "auc": value, "shallow": shallow, "deep": deep}
+
+    def check_reply(self, step, row, parsed):
+        """A list of steps that is not one: the question copied as a step, or the answer given as the only
+        step (the 0.5B judge listed ["102 years"] for a two-lookup difference, and a deep anchor's question
+        as its one step)."""
+        return not_steps(parsed.steps, *self.question(row), self.language)
 
     def score(self, row, replies):
         (res,) = replies["judge"]

@@ -4,7 +4,7 @@ from typing import Dict, List, Optional
 from data_juicer.ops.base_op import OPERATORS
 from pydantic import PositiveInt
 
-from ..drafts import option_by_value
+from ..drafts import names_no_option, option_by_value
 from ..matching import match, options, picked
 from ..schemas import Solution, agreement_schema
 from ..text import cut_to_budget
@@ -20,13 +20,15 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
     """Self-challenge check: re-solves each question k times and keeps the challenging-but-solvable band.
 
     The solver (the op's model: by default the generator's) answers `multihop_question` (else
-    `query`) k times without seeing the answer. It reads the row's source material, as it sees an
+    `query`) k times without seeing the answer, writing its working before its answer (a 0.5B solver that
+    answers at once guesses a subtraction). It reads the row's source material, as it sees an
     image row's images: the text in `context_key` (default `background_document`, the invented report
     the question was written from; absent or empty: the question alone). Without it a question about
     invented facts is a guess, and the band would keep coin flips. A normalised match decides short
     numeric or choice answers; one judge call per row decides the attempts the rule cannot, and a
     verdict of the rule stands. Stats: `mindgym_solve_rate` (0-1; -1 when undecidable) and
-    `mindgym_solve_record` (JSON: attempts, verdicts, method: rule, judge or rule+judge). Keeps rows
+    `mindgym_solve_record` (JSON: attempts, the working of each, verdicts, method: rule, judge or
+    rule+judge). Keeps rows
     with min_solve_rate <= rate <= max_solve_rate (default: solved at least once and not every time)."""
 
     primary_stat = SOLVE_RATE
@@ -98,11 +100,14 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
     def rule(row, question: str, reference: str, attempt: str) -> Optional[bool]:
         """The rule's verdict on one attempt, or None: a normalised match, else, for a choice question over
         measured seeds, the option the attempt names by its value ("80000" for the option whose seed
-        answer is "$80,000")."""
+        answer is "$80,000"); an attempt that gives a number that is neither option's value, and names no
+        option, is wrong."""
         verdict = match(reference, attempt, question)
         if verdict is None and row.get("sub_questions"):
-            choices = options(question)
-            said, right = option_by_value(question, attempt, row["sub_questions"]), picked(reference, choices)
+            choices, seeds = options(question), row["sub_questions"]
+            said, right = option_by_value(question, attempt, seeds), picked(reference, choices)
+            if right is not None and names_no_option(question, attempt, seeds):
+                return False  # a number that is neither option's value answers nothing
             verdict = None if said is None or right is None else said == right
         return verdict
 
@@ -130,6 +135,7 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
     def score(self, row, replies):
         attempts = self.attempts(replies)
         record = {"attempts": attempts, "method": "rule", **self.llm.describe()}
+        record["working"] = [res.parsed.reasoning[:300] if res.ok else None for res in replies["solve"]]
         record["solver_failures"] = sum(a is None for a in attempts)
         question, reference = self.question(row)
         ruled = [self.rule(row, question, reference, a) if a is not None else False for a in attempts]

@@ -119,7 +119,7 @@ def main():
     calibration = judge.calibration()
 
     # challenge uplift: the same solver on each seed and on the multi-hop question, background given
-    solver = MindgymSelfConsistencyFilter(k=a.k, sampling_params={"max_tokens": 96}, **common)
+    solver = MindgymSelfConsistencyFilter(k=a.k, sampling_params={"max_tokens": 256}, **common)
     probes, owners = [], []
     for i, r in enumerate(rows):
         for j, q in enumerate(

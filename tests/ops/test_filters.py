@@ -62,6 +62,40 @@ def test_depth_breadth_thresholds_in_both_directions(api_env, script, tmp_path):
     assert run_filter(op_max, dataset([f"a {w} question?" for w in scores]))[1] == [False, False, True, True]
 
 
+def test_a_judge_reply_that_lists_no_steps_is_retried_with_the_reason(api_env, script, tmp_path):
+    """Seen on the 0.5B judge: ["102 years"] as the steps of a two-lookup difference question, and a question
+    copied as its own one step. Such a reply is refused, and the retry carries the reason."""
+    question = "How many years passed between when the delta formed and when the dam was built?"
+    steps = ["recall when the delta formed", "recall when the dam was built", "subtract"]
+
+    def judge(body):
+        if len(body["messages"]) > 1:  # the retry, after the feedback turn
+            return json.dumps({"steps": steps, "knowledge_areas": ["history", "arithmetic"]})
+        copied = "COPYQ" in user_text(body)
+        return json.dumps({"steps": [question if copied else "102 years"], "knowledge_areas": ["history"]})
+
+    script.overrides["judge"] = judge
+    op = MindgymDepthBreadthFilter(min_depth=2, calibrate=False, backend="api", model="fake", work_dir=str(tmp_path))
+    stats, keep = run_filter(op, dataset([question, question.replace("How", "COPYQ how")], ["102 years"] * 2))
+    assert [s["mindgym_depth"] for s in stats] == [3.0, 3.0] and keep == [True, True]
+    feedback = [b["messages"][-1]["content"] for b in api_env.stats.bodies if len(b["messages"]) > 1]
+    assert len(feedback) == 2
+    assert any("the steps only give the answer ('102 years')" in f for f in feedback)
+    assert any("step 1 repeats the question" in f for f in feedback)
+
+
+def test_a_list_of_steps_that_is_not_one_is_named():
+    from mindgym_ops.substance import not_steps
+
+    q = "How many legs does a spider have?"
+    assert not_steps(["recall how many legs a spider has"], q, "Eight") is None
+    assert not_steps(["8 legs"], q, "Eight") is None  # an answer in other words: one step, rightly
+    assert not_steps(["Eight"], q, "Eight. Every spider has eight.")[0] == "gives_answer"
+    assert not_steps(["find the dam's year", "1997"], "When?", "1997") is None  # the answer as the last step is one
+    assert not_steps(["Step: how many legs does a spider have"], q, "Eight")[0] == "copies_question"
+    assert not_steps(["蜘蛛有几条腿？"], "蜘蛛有几条腿？", "八条", "zh")[0] == "copies_question"
+
+
 @pytest.mark.parametrize(
     "policy,expected",
     [({"on_failure": "flag"}, True), ({"on_failure": "drop"}, False), ({"on_judge_failure": "keep"}, True)]
@@ -305,10 +339,10 @@ def test_attempts_the_rule_decides_keep_their_verdict_when_the_judge_is_asked(ap
 def test_a_choice_attempt_that_gives_a_value_is_decided_by_the_seed_it_belongs_to(api_env, script, tmp_path):
     """Seen on the 0.5B model with the report to read: "$50,000", "80000" for "Which is greater: the school's
     amount, or the cafeteria's?"; the agreement judge said "true" to both."""
-    answers = iter(["$50,000", "80000", "the cafeteria", "I cannot tell"])
+    answers = iter(["$50,000", "80000", "the cafeteria", "I cannot tell", "200000", "200000 for the school"])
     script.overrides["solve"] = lambda body: json.dumps({"answer": next(answers)})
     script.overrides["agree"] = lambda body: json.dumps({"verdicts": [True]})
-    op = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path))
+    op = MindgymSelfConsistencyFilter(k=6, backend="api", model="fake", work_dir=str(tmp_path))
     q = "Which is greater: the total amount spent on the school in 2000, or the total amount spent on the cafeteria?"
     samples = dataset([q], ["The total amount spent on the school in 2000, since $80,000 is more than $50,000."])
     samples["sub_questions"] = [
@@ -319,6 +353,8 @@ def test_a_choice_attempt_that_gives_a_value_is_decided_by_the_seed_it_belongs_t
     ]
     stats, keep = run_filter(op, samples)
     rec = json.loads(stats[0]["mindgym_solve_record"])
-    assert rec["verdicts"] == [False, True, False, True] and rec["method"] == "rule+judge"
+    # "200000" is neither option's value and names no option (seen: the judge said "true" to it); with the
+    # school named, the words decide
+    assert rec["verdicts"] == [False, True, False, True, False, True] and rec["method"] == "rule+judge"
     (body,) = [b for b in api_env.stats.bodies if request_kind(b) == "agree"]
     assert [ln for ln in user_text(body).splitlines() if ln[:1].isdigit()] == ["1. I cannot tell"]
