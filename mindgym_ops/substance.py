@@ -428,14 +428,14 @@ STEP_REASONS = {
 
 def not_steps(steps: Sequence[str], question: str, answer: str, language: str = "en") -> Optional[Tuple[str, str]]:
     """(code, message) when a judge's list of solving steps is not one: a step that repeats the whole question,
-    or steps that only state the answer; else None."""
+    or steps that only state the answer or a part of it; else None."""
     say = STEP_REASONS[language]
     q = normalise(question)
     for n, step in enumerate(steps, 1):
         s = normalise(step)
         if q and s and (q in s or near_copy(step, question)):
             return "copies_question", say["copies_question"].format(n=n)
-    core = normalise(answer_core(answer) or answer)
-    if core and all(normalise(s) == core for s in steps):
-        return "gives_answer", say["gives_answer"].format(answer=(answer_core(answer) or answer)[:60])
+    core = answer_core(answer) or answer
+    if normalise(core) and all(contains(core, s) for s in steps):  # "102 years", or "102", for "102 years"
+        return "gives_answer", say["gives_answer"].format(answer=core[:60])
     return None

@@ -91,6 +91,9 @@ def test_a_list_of_steps_that_is_not_one_is_named():
     assert not_steps(["recall how many legs a spider has"], q, "Eight") is None
     assert not_steps(["8 legs"], q, "Eight") is None  # an answer in other words: one step, rightly
     assert not_steps(["Eight"], q, "Eight. Every spider has eight.")[0] == "gives_answer"
+    # seen: the retry of ["102 years"] was ["102"]
+    assert not_steps(["102"], "How many years passed?", "102 years")[0] == "gives_answer"
+    assert not_steps(["find both years", "subtract"], "How many years passed?", "102 years") is None
     assert not_steps(["find the dam's year", "1997"], "When?", "1997") is None  # the answer as the last step is one
     assert not_steps(["Step: how many legs does a spider have"], q, "Eight")[0] == "copies_question"
     assert not_steps(["蜘蛛有几条腿？"], "蜘蛛有几条腿？", "八条", "zh")[0] == "copies_question"
