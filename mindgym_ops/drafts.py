@@ -112,7 +112,7 @@ def _measured(answer: str, temporal: bool) -> bool:
     """A number (Comparison) or a date with a year or a month (Temporal)."""
     if not (re.search(r"\d", answer or "") and distinctive(answer)):
         return False
-    return not temporal or bool(re.search(r"\b[12]\d{3}\b", answer)) or any(m in answer.lower() for m in MONTHS)
+    return not temporal or _year(answer) is not None or any(m in answer.lower() for m in MONTHS)
 
 
 def unit(answer: str) -> Tuple[str, ...]:
@@ -151,10 +151,9 @@ def worked(seeds: Sequence[Dict[str, str]], principle: str, language: str = "en"
             if None in values or values[0] == values[1]:
                 continue
             years = _year(answer_a), _year(answer_b)
+            # "which is greater: the year X was built, or the year it was named?" asks nothing: the span does
             if not temporal and not (_BARE_YEAR.match(answer_a) and _BARE_YEAR.match(answer_b)):
                 return f"Which is greater: {first}, or {second}?", (first if values[0] > values[1] else second)
-            if not temporal:  # "which is greater: the year X was built, or the year it was named?" asks nothing
-                event_a = event_b = False
             if None in years or years[0] == years[1]:
                 return f"Which happened earlier: {first}, or {second}?", (first if values[0] < values[1] else second)
             ends = [("when " if event_a else "") + first, ("when " if event_b else "") + second]
@@ -164,11 +163,12 @@ def worked(seeds: Sequence[Dict[str, str]], principle: str, language: str = "en"
     return None
 
 
+_YEAR = re.compile(r"\b([12]\d{3})\b")
 _BARE_YEAR = re.compile(r"^(?:in )?[12]\d{3}$")  # a normalised answer that is a year and nothing else
 
 
 def _year(answer: str) -> Optional[int]:
-    found = re.search(r"\b([12]\d{3})\b", answer or "")
+    found = _YEAR.search(answer or "")
     return int(found.group(1)) if found else None
 
 
@@ -224,30 +224,23 @@ def option_answers(choices: Sequence[str], seeds: Sequence[Dict[str, str]]) -> O
     return found
 
 
-def _value_hits(question: str, attempt: str, seeds: Sequence[Dict[str, str]]) -> Optional[List[int]]:
-    """The options of a choice question whose seed value the attempt's first number is; None when the
-    options' seed answers are unknown or the attempt gives no number."""
+def option_by_value(question: str, attempt: str, seeds: Sequence[Dict[str, str]]) -> Optional[int]:
+    """The option an attempt names by its value instead of its words ("80000" for "the amount spent on the
+    school", whose seed answer is "$80,000"): the one option whose seed value the attempt's first number
+    is; -1 when that number is no option's value and the attempt names no option in words either ("200000"
+    for "Which is greater: the school's spending ($80,000), or the cafeteria's ($50,000)?": it does not
+    answer); None when the options' seed answers are unknown, the attempt gives no number, or several
+    options hold its value."""
     choices = options(question)
     answers = option_answers(choices, seeds) if choices else None
     said = re.findall(r"\d+(?:\.\d+)?", (attempt or "").replace(",", ""))
     if not answers or not said:
         return None
     wanted = float(said[0])
-    return [i for i, a in enumerate(answers) if (value(a, False) or (None,))[0] == wanted]
-
-
-def option_by_value(question: str, attempt: str, seeds: Sequence[Dict[str, str]]) -> Optional[int]:
-    """The option an attempt names by its value instead of its words ("80000" for "the amount spent on the
-    school", whose seed answer is "$80,000"): the one option whose seed value the attempt's first number
-    is; None when there is no such single option."""
-    hits = _value_hits(question, attempt, seeds)
-    return hits[0] if hits and len(hits) == 1 else None
-
-
-def names_no_option(question: str, attempt: str, seeds: Sequence[Dict[str, str]]) -> bool:
-    """The attempt gives a number that is no option's seed value, and names no option in words ("200000" for
-    "Which is greater: the school's spending ($80,000), or the cafeteria's ($50,000)?"): it does not answer."""
-    return _value_hits(question, attempt, seeds) == [] and picked(attempt, options(question)) is None
+    hits = [i for i, a in enumerate(answers) if (value(a, False) or (None,))[0] == wanted]
+    if not hits:
+        return -1 if picked(attempt, choices) is None else None
+    return hits[0] if len(hits) == 1 else None
 
 
 _DIFFERENCE = re.compile(
@@ -270,7 +263,7 @@ def expected_difference(question: str, seeds: Sequence[Dict[str, str]]) -> Optio
         return None
     named = difference_of(question, seeds)
     if named is None:  # the two years written in the question itself ("... in 1799 and ... in 1798?")
-        own = list(dict.fromkeys(int(y) for y in re.findall(r"\b([12]\d{3})\b", question)))
+        own = list(dict.fromkeys(int(y) for y in _YEAR.findall(question)))
         return float(abs(own[0] - own[1])) if len(own) == 2 and _IN_YEARS.search(question) else None
     years = [_year(a) for a in named]
     if None not in years and _IN_YEARS.search(question):

@@ -8,10 +8,8 @@ from data_juicer.utils.constant import Fields
 from pydantic import BaseModel
 
 from ..llm import LLMError
-from .base import FEEDBACK, LLMOpMixin, Request
+from .base import LLMOpMixin, Request
 from .rows import FAILURE_KEY, ROW_ID, columns_to_rows, row_id, rows_to_columns
-
-__all__ = ["FEEDBACK", "GenerationMapper"]
 
 
 class GenerationMapper(LLMOpMixin, Mapper):

@@ -8,8 +8,8 @@ from ..llm import ErrorKind, LLMError, TextSchema
 from ..schemas import CATEGORIES, check_choices
 from ..substance import check_background
 from ..text import cut_to_budget, hash_index
-from .base import Request
-from .mapper_base import FEEDBACK, GenerationMapper
+from .base import FEEDBACK, Request
+from .mapper_base import GenerationMapper
 from .rows import ROW_ID, numbered_row_id, row_number
 from .wording import SETTING_HINTS
 

@@ -7,9 +7,9 @@ from ..llm import ErrorKind, LLMError
 from ..pairing import similarity
 from ..schemas import MultiHop, check_choice
 from ..substance import SubstanceThresholds, check_multihop
-from .base import Request
+from .base import FEEDBACK, Request
 from .cross_rows import SOURCES, pair_units, seed_source
-from .mapper_base import FEEDBACK, GenerationMapper
+from .mapper_base import GenerationMapper
 
 OP_NAME = "mindgym_multihop_qa_mapper"
 COMBINE = ("within_row", "across_rows")

@@ -6,8 +6,8 @@ from pydantic import PositiveInt
 from ..llm import ErrorKind, LLMError
 from ..schemas import IMAGE_PRINCIPLES, TEXT_PRINCIPLES, check_choices, seed_set_schema
 from ..substance import check_seeds
-from .base import Request
-from .mapper_base import FEEDBACK, GenerationMapper
+from .base import FEEDBACK, Request
+from .mapper_base import GenerationMapper
 from .wording import PRINCIPLE_HELP
 
 OP_NAME = "mindgym_seed_qa_mapper"

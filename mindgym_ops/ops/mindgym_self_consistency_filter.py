@@ -4,7 +4,7 @@ from typing import Dict, List, Optional
 from data_juicer.ops.base_op import OPERATORS
 from pydantic import PositiveInt
 
-from ..drafts import names_no_option, option_by_value
+from ..drafts import option_by_value
 from ..matching import match, options, picked
 from ..schemas import Solution, agreement_schema
 from ..text import cut_to_budget
@@ -104,10 +104,8 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         option, is wrong."""
         verdict = match(reference, attempt, question)
         if verdict is None and row.get("sub_questions"):
-            choices, seeds = options(question), row["sub_questions"]
-            said, right = option_by_value(question, attempt, seeds), picked(reference, choices)
-            if right is not None and names_no_option(question, attempt, seeds):
-                return False  # a number that is neither option's value answers nothing
+            # -1: a number that is neither option's value answers nothing, so it is never the right option
+            said, right = option_by_value(question, attempt, row["sub_questions"]), picked(reference, options(question))
             verdict = None if said is None or right is None else said == right
         return verdict
 
