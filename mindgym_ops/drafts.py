@@ -12,7 +12,7 @@ import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .matching import options, picked
-from .substance import content_terms, distinctive, normalise
+from .substance import content_terms, distinctive, normalise, stem
 from .text import offers_choice
 
 IRREGULAR = {
@@ -297,15 +297,7 @@ _PRESENT = {v: k for k, v in IRREGULAR.items()}
 def _stems(text: str) -> set:
     """Content words with "'s", plural and past endings cut ("the ecosystem's start" and "the ecosystem
     started" name the same thing; "began" is "begin")."""
-    out = set()
-    for w in content_terms(text):
-        w = _PRESENT.get(w, w)
-        for end in ("ies", "ed", "es", "s"):
-            if w.endswith(end) and len(w) - len(end) >= 3:
-                w = w[: -len(end)] + ("y" if end == "ies" else "")
-                break
-        out.add(w)
-    return out
+    return {stem(_PRESENT.get(w, w)) for w in content_terms(text)}
 
 
 def wrong_difference(question: str, answer: str, seeds: Sequence[Dict[str, str]]) -> Optional[float]:

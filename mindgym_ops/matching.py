@@ -7,8 +7,8 @@ or which option of a choice question both name), and None when a judge is needed
 import re
 from typing import List, Optional
 
-from .substance import content_terms
-from .text import offers_choice
+from .substance import STOPWORDS, stem
+from .text import CJK, CJK_CHAR, offers_choice
 
 _NUM = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?|-?\.\d+")
 _CHOICE = re.compile(r"^\s*(?:\(|\[)?([A-Ha-h])(?:\)|\]|\.|:)?(?:\s|$)")
@@ -41,17 +41,36 @@ def options(question: str) -> List[str]:
     return found if len(found) >= 2 and all(found) else []
 
 
+_TERM = re.compile(rf"\d+(?:\.\d+)?|{CJK_CHAR}+|(?:(?!{CJK_CHAR})[^\W\d_])+")
+
+
+def _terms(text: str):
+    """(offset, term) for what can tell options apart in `text`: each content word, stemmed ("years" is
+    "year"), each number, however short ("5"), and CJK character bigrams."""
+    flat = re.sub(r"(?<=\d),(?=\d{3})", "", (text or "").lower())
+    for m in _TERM.finditer(flat):
+        tok, at = m.group(), m.start()
+        if CJK.match(tok):
+            yield from ((at + i, tok[i : i + 2]) for i in range(len(tok) - 1))
+        elif tok[0].isdigit():
+            yield at, tok
+        elif len(tok) > 1 and tok not in STOPWORDS:
+            yield at, stem(tok)
+
+
 def picked(text: str, choices: List[str]) -> Optional[int]:
-    """Which option `text` names: by the words that set each option apart from the others; when it
-    names several ("A is greater than B"), the one it names first. None when it names none."""
-    terms = [content_terms(c) for c in choices]
-    low = (text or "").lower()
+    """Which option `text` names: by the terms that set each option apart from the others ("5" for "the
+    population over the past 5 years" against "... the past 1 year": "years" sets nothing apart, so "59
+    years" names neither); when it names several ("A is greater than B"), the one it names first. None
+    when it names none."""
+    terms = [{t for _, t in _terms(c)} for c in choices]
+    found = list(_terms(text))
     first = {}
     for i, own in enumerate(terms):
         distinct = own - set().union(*(t for j, t in enumerate(terms) if j != i))
-        hits = [low.find(w) for w in distinct if w in content_terms(text)]
-        if hits and min(hits) >= 0:
-            first[i] = min(hits)
+        at = [pos for pos, t in found if t in distinct]
+        if at:
+            first[i] = min(at)
     return min(first, key=first.get) if first else None
 
 

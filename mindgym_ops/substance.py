@@ -77,6 +77,15 @@ def content_terms(text: str) -> Set[str]:
     return terms
 
 
+def stem(word: str) -> str:
+    """An English word with its plural or past ending cut ("years" -> "year", "started" -> "start",
+    "cities" -> "city"); a short word stays as it is."""
+    for end in ("ies", "ed", "es", "s"):
+        if word.endswith(end) and len(word) - len(end) >= 3:
+            return word[: -len(end)] + ("y" if end == "ies" else "")
+    return word
+
+
 def contains(haystack: str, needle: str) -> bool:
     """`needle` appears in `haystack` after normalising, on word boundaries (anywhere for CJK)."""
     n, h = normalise(needle), normalise(haystack)

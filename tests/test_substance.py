@@ -348,6 +348,26 @@ def test_choice_answers_are_matched_by_the_option_they_name(reference, candidate
     assert match(reference, candidate, "Which happened earlier: the case began, or the case ended?") is verdict
 
 
+@pytest.mark.parametrize(
+    "candidate,verdict",
+    [
+        ("59 years", None),  # seen: "years" set the first option apart from "1 year", so this named it
+        ("The population over the past 5 years is 15,000 and over the past 1 year 25,000.", True),
+        ("The population over the past 1 year is greater.", False),
+        ("35,000", None),
+    ],
+)
+def test_options_that_differ_by_a_short_number_are_told_apart_by_it(candidate, verdict):
+    from mindgym_ops.matching import match
+
+    question = (
+        "Which is greater: the population of the lake over the past 5 years, "
+        "or the population of the lake over the past 1 year?"
+    )
+    reference = "The population of the lake over the past 5 years is greater."
+    assert match(reference, candidate, question) is verdict
+
+
 def test_a_temporal_draft_needs_two_dates_and_seeds_about_the_prompt_are_vague():
     """Seen in the main job: a Temporal set with "September 20, 2000" and "$80,000" became "Which happened
     earlier: the event in 2000, or the total worked out from the numbers above ...?"."""
