@@ -84,6 +84,19 @@ def user_text(body: Dict) -> str:
     return prompt_text({"messages": msgs[-1:]})
 
 
+def judge_says(*verdicts: bool) -> Callable[[Dict], str]:
+    """An agreement judge's reply: `verdicts` in order for the attempts it is shown, False for the control
+    (the non-answer the filter shows among them)."""
+    from mindgym_ops.ops.wording import CONTROL_ANSWER
+
+    def reply(body: Dict) -> str:
+        shown = [ln.split(". ", 1)[-1] for ln in user_text(body).splitlines() if ln[:1].isdigit()]
+        said = iter(verdicts)
+        return json.dumps({"verdicts": [False if a in CONTROL_ANSWER.values() else next(said) for a in shown]})
+
+    return reply
+
+
 def _property(schema: Dict[str, Any], name: str) -> Dict[str, Any]:
     return (schema.get("properties") or {}).get(name) or {}
 

@@ -275,6 +275,8 @@ def summed_counts(export: Path) -> Dict[str, Dict]:
         t["tokens"] += sum(d["usage"].values())
         for k in ("dropped", "flagged"):
             t.setdefault(k, Counter()).update(d[k])
+        control = t.setdefault("control", Counter())
+        control.update((d.get("notes") or {}).pop("agree_control", {}))
         t.setdefault("notes", {}).update(d.get("notes") or {})
     return out
 
@@ -331,6 +333,10 @@ def assert_page_shows_the_export(dom, export: Path, shot: Path) -> None:
         if "data-calibration" in n.attrs
     ]
     assert set(shown) == ({"ok" if c["ok"] else "blind" for c in calibrations} if calibrations else {"none"})
+    control = sum((c["control"] for c in counts.values()), Counter())
+    nodes = [n for n in dom.find("section", id="scores").find_all("p") if "data-control" in n.attrs]
+    shown = [(n.attrs["data-failed"], n.attrs["data-of"]) for n in nodes]
+    assert shown == ([(str(control["failed"]), str(sum(control.values())))] if sum(control.values()) else [])
     # substance: counted reasons and what the export itself shows
     substance = dom.find("section", id="substance")
     multihop = counts["mindgym_multihop_qa_mapper"]

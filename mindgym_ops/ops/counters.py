@@ -17,6 +17,11 @@ from ..llm.types import Usage
 COUNTS_DIR = "mindgym_counts"
 
 
+def _is_tally(note: Any) -> bool:
+    """A note that counts outcomes ({"passed": 3, "failed": 1}), as opposed to a record (a calibration)."""
+    return isinstance(note, dict) and bool(note) and all(type(v) is int for v in note.values())
+
+
 class OpCounters:
     def __init__(self, op_name: str, instance_id: str, work_dir: Optional[str]):
         self.op_name = op_name
@@ -105,7 +110,11 @@ class OpCounters:
                 total[k] += d[k]
             for k in ("dropped", "flagged", "usage"):
                 total[k].update(d[k])
-            total["notes"].update(d.get("notes") or {})
+            for name, note in (d.get("notes") or {}).items():
+                if _is_tally(note) and _is_tally(total["notes"].get(name)):  # counts: summed over processes
+                    before = total["notes"][name]
+                    note = {k: before.get(k, 0) + note.get(k, 0) for k in {**before, **note}}
+                total["notes"][name] = note
         for k in ("dropped", "flagged", "usage"):
             total[k] = dict(total[k])
         return total

@@ -1,7 +1,9 @@
 import json
-from typing import Dict, List, Optional
+import zlib
+from typing import Dict, List, Optional, Tuple
 
 from data_juicer.ops.base_op import OPERATORS
+from loguru import logger
 from pydantic import PositiveInt
 
 from ..drafts import option_by_value
@@ -10,6 +12,8 @@ from ..schemas import Solution, agreement_schema
 from ..text import cut_to_budget
 from .base import Request
 from .judge_base import FAILED, JudgeFilter, failure_policy
+from .rows import ROW_ID
+from .wording import CONTROL_ANSWER
 
 OP_NAME = "mindgym_self_consistency_filter"
 SOLVE_RATE, SOLVE_RECORD = "mindgym_solve_rate", "mindgym_solve_record"
@@ -28,7 +32,10 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
     numeric or choice answers; one judge call per row decides the attempts the rule cannot, and a
     verdict of the rule stands. Stats: `mindgym_solve_rate` (0-1; -1 when undecidable) and
     `mindgym_solve_record` (JSON: attempts, the working of each, verdicts, method: rule, judge or
-    rule+judge). Keeps rows
+    rule+judge). The judge also sees a control among the attempts, a non-answer ("I cannot tell from the
+    text."): a judge that calls it right is not reading (the 0.5B said "true" to every attempt), so its
+    verdicts are set aside, the attempts only it could decide count as unsolved, and the record says
+    `judge_control: failed` (counted in the op's notes and the report, with one warning). Keeps rows
     with min_solve_rate <= rate <= max_solve_rate (default: solved at least once and not every time)."""
 
     primary_stat = SOLVE_RATE
@@ -114,6 +121,17 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         (a small judge says "true" to anything; an attempt the rule has decided keeps its verdict)."""
         return [a for a in attempts if a is not None and self.rule(row, question, reference, a) is None]
 
+    def shown(self, row, replies) -> Tuple[List[str], int]:
+        """What the agreement judge is shown: the undecided attempts with the control among them (at a place
+        fixed by the row, so that a rerun sends the same request), and the control's index; ([], -1) when the
+        rule decides every attempt."""
+        question, reference = self.question(row)
+        shown = self.undecided(row, self.attempts(replies), question, reference)
+        if not shown:
+            return [], -1
+        at = zlib.crc32(str(row.get(ROW_ID, "")).encode()) % (len(shown) + 1)
+        return shown[:at] + [CONTROL_ANSWER[self.language]] + shown[at:], at
+
     def request(self, step, row, replies):
         question, reference = self.question(row)
         images = row.get(self.image_key) or []
@@ -122,10 +140,10 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
             context = cut_to_budget(context, self.max_context_tokens)[0]
             text = self.templates["solve"].render(question=question, context=context)
             return Request(self.user(text, images), Solution, ("solve",), self.solver_sampling, self.k, "#solve", True)
-        shown = self.undecided(row, self.attempts(replies), question, reference)
+        shown, _ = self.shown(row, replies)
         if not shown:
             return None  # nothing parsed, or the rule decides every attempt
-        # only the attempts the rule cannot decide are shown, and the schema asks for exactly one verdict each
+        # only the attempts the rule cannot decide are shown (with the control), one verdict each
         text = self.templates["agree"].render(question=question, reference=reference, attempts=shown)
         sampling = {"temperature": 0.0, "max_tokens": 20 + 8 * len(shown)}
         return Request(self.user(text, images), agreement_schema(len(shown)), ("agree",), sampling, tag="#agree")
@@ -145,13 +163,27 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
             by_rule = any(v is not None for a, v in zip(attempts, ruled) if a is not None)
             record["method"] = "rule+judge" if by_rule else "judge"
             if res.ok:
-                said = iter(res.parsed.verdicts)
+                said = list(res.parsed.verdicts)
+                control = said.pop(self.shown(row, replies)[1])
+                record["judge_control"] = self.control("failed" if control else "passed")
+                said = iter([False] * len(said) if control else said)
                 verdicts = [bool(next(said)) if v is None else v for v in ruled]
             else:
                 record["error"] = res.error.to_dict()
         record["verdicts"] = verdicts
         rate = FAILED if "error" in record else sum(verdicts) / self.k
         return {SOLVE_RATE: rate, SOLVE_RECORD: json.dumps(record, ensure_ascii=False)}
+
+    def control(self, outcome: str) -> str:
+        """Count the control's outcome in the op's notes (the report shows them); warn at the first failure."""
+        tally = self.counters.notes.setdefault("agree_control", {"passed": 0, "failed": 0})
+        if outcome == "failed" and not tally["failed"]:
+            logger.warning(
+                f"{OP_NAME}: the agreement judge called a non-answer right ({self.llm.model}); attempts only it "
+                "could decide count as unsolved: use a stronger judge model"
+            )
+        tally[outcome] += 1
+        return outcome
 
     def failure_stats(self, message):
         record = {"attempts": [], "verdicts": [], "method": "none", "error": message, **self.llm.describe()}

@@ -57,3 +57,6 @@ CURRICULUM_LABELS = {
     "en": {"answer": "Answer: ", "thinking": "Thinking: "},
     "zh": {"answer": "答案：", "thinking": "思考过程："},
 }
+
+# the agreement judge's control: a non-answer shown among the attempts, which a judge that reads them calls wrong
+CONTROL_ANSWER = {"en": "I cannot tell from the text.", "zh": "无法从文中判断。"}

@@ -162,6 +162,12 @@ Data-Juicer's log line for the op (default executor), else the rows the next op 
 {% else %}
 <p class="note" data-calibration="none">This run has no judge calibration record.</p>
 {% endfor %}
+{% set ctl = scores.control %}{% set of = ctl.passed + ctl.failed %}{% if of %}
+<p data-control="{{ 'failed' if ctl.failed else 'passed' }}" data-failed="{{ ctl.failed }}" data-of="{{ of }}">
+{% if ctl.failed %}<span class="bad">the agreement judge called a non-answer right on {{ ctl.failed }} of
+{{ of }} rows: there, the attempts only it could decide count as unsolved</span>
+{% else %}<span class="good">the agreement judge called the non-answer wrong on all {{ of }} rows</span>{% endif %}</p>
+{% endif %}
 </section>
 
 <section id="substance">

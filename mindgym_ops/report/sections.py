@@ -171,7 +171,19 @@ def scores(rows: List[Dict[str, Any]], steps: Iterable[Step] = ()) -> Dict[str, 
             ),
         ],
         "calibrations": judge_calibrations(rows, steps),
+        "control": agreement_control(steps),
     }
+
+
+def agreement_control(steps: Iterable[Step]) -> Dict[str, int]:
+    """How often the self-consistency filter's agreement judge called its control, a non-answer, wrong
+    (passed) or right (failed: its verdicts were set aside), over every step's counts."""
+    tally = {"passed": 0, "failed": 0}
+    for step in steps:
+        found = ((step.counts or {}).get("notes") or {}).get("agree_control") or {}
+        for k in tally:
+            tally[k] += int(found.get(k) or 0)
+    return tally
 
 
 # substance ----------------------------------------------------------------------------------------

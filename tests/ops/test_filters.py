@@ -4,7 +4,7 @@ import json
 
 import pytest
 from data_juicer.utils.constant import Fields
-from mindgym_script import request_kind, user_text
+from mindgym_script import judge_says, request_kind, user_text
 
 from mindgym_ops.matching import match
 from mindgym_ops.ops.mindgym_depth_breadth_filter import MindgymDepthBreadthFilter
@@ -22,6 +22,13 @@ def dataset(questions, answers=None):
         "images": [[]] * n,
         Fields.stats: [{} for _ in range(n)],
     }
+
+
+def with_control(*attempts):
+    """The lists the agreement judge may be shown: the attempts, with the control at any place."""
+    from mindgym_ops.ops.wording import CONTROL_ANSWER
+
+    return [list(attempts[:i]) + [CONTROL_ANSWER["en"]] + list(attempts[i:]) for i in range(len(attempts) + 1)]
 
 
 def run_filter(op, samples):
@@ -178,13 +185,49 @@ def test_the_solver_reads_the_source_text_the_question_was_written_from(api_env,
 
 def test_long_answers_go_to_the_judge_in_one_call_per_row(api_env, script, tmp_path):
     script.overrides["solve"] = lambda body: json.dumps({"answer": "It arrives on Thursday."})
-    script.overrides["agree"] = lambda body: json.dumps({"verdicts": [True, False, True, False]})
+    script.overrides["agree"] = judge_says(True, False, True, False)
     op = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path))
     long_answer = "The following Thursday, because the report is due within three days and meetings are Thursdays."
     stats, keep = run_filter(op, dataset(["when?", "when again?"], [long_answer] * 2))
     assert [s["mindgym_solve_rate"] for s in stats] == [0.5, 0.5] and keep == [True, True]
     assert script.seen["agree"] == 2 and script.seen["solve"] == 8
     assert json.loads(stats[0]["mindgym_solve_record"])["method"] == "judge"
+
+
+def test_an_agreement_judge_that_calls_the_control_right_is_set_aside(api_env, script, tmp_path):
+    """Seen on the 0.5B model: "3", "3", "1965, 1967, ..." and "6" were all "true" for a reference listing
+    years; the question was dropped as solved every time. A judge that also calls the non-answer right
+    is not reading: what only it could decide counts as unsolved, and the run says so."""
+    answers = iter(["3", "6", "The station began in 1965.", "1965"])
+    script.overrides["solve"] = lambda body: json.dumps({"answer": next(answers)})
+    script.overrides["agree"] = lambda body: json.dumps(
+        {"verdicts": [True] * len([ln for ln in user_text(body).splitlines() if ln[:1].isdigit()])}
+    )
+    op = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path))
+    reference = "The station began collecting data in 1965, then again in 1967 and in 1968."
+    stats, keep = run_filter(op, dataset(["How many years did the station collect data?"], [reference]))
+    rec = json.loads(stats[0]["mindgym_solve_record"])
+    assert rec["judge_control"] == "failed" and rec["verdicts"] == [False] * 4
+    assert stats[0]["mindgym_solve_rate"] == 0.0 and keep == [False]
+    assert op.counters.notes["agree_control"] == {"passed": 0, "failed": 1}
+    (body,) = [b for b in api_env.stats.bodies if request_kind(b) == "agree"]
+    shown = [ln[3:] for ln in user_text(body).splitlines() if ln[:1].isdigit()]
+    assert shown in with_control("3", "6", "The station began in 1965.", "1965")
+    # a judge that calls the control wrong is read as before
+    answers = iter(["3", "6", "The station began in 1965.", "1965"])
+    script.overrides["agree"] = judge_says(False, False, True, True)
+    stats, keep = run_filter(op, dataset(["How many years did the station collect data?"], [reference]))
+    rec = json.loads(stats[0]["mindgym_solve_record"])
+    assert rec["judge_control"] == "passed" and rec["verdicts"] == [False, False, True, True] and keep == [True]
+    # two worker processes' counts are summed, a calibration record is not
+    from mindgym_ops.ops.counters import OpCounters
+
+    other = OpCounters(op.counters.op_name, op.counters.instance_id, str(tmp_path))
+    other.notes.update(agree_control={"passed": 3, "failed": 0}, judge_calibration={"ok": True, "auc": 1.0})
+    op.counters.flush()
+    other.flush()
+    notes = op.counters.totals()["notes"]
+    assert notes["agree_control"] == {"passed": 4, "failed": 1} and notes["judge_calibration"]["auc"] == 1.0
 
 
 @pytest.mark.parametrize(
@@ -293,7 +336,7 @@ def test_agreement_judge_sees_only_parsed_attempts_and_must_give_one_verdict_eac
 
     def agree(body):  # first a short array (refused and retried), then one verdict per candidate
         calls["agree"] += 1
-        return json.dumps({"verdicts": [True, False] if calls["agree"] == 1 else [True, False, True]})
+        return json.dumps({"verdicts": [True, False]}) if calls["agree"] == 1 else judge_says(True, False, True)(body)
 
     script.overrides.update(solve=solve, agree=agree)
     op = MindgymSelfConsistencyFilter(k=4, try_num=2, backend="api", model="fake", work_dir=str(tmp_path))
@@ -305,9 +348,9 @@ def test_agreement_judge_sees_only_parsed_attempts_and_must_give_one_verdict_eac
     agree_bodies = [b for b in api_env.stats.bodies if request_kind(b) == "agree"]
     assert len(agree_bodies) == 2  # the short array was retried, not counted as a failure
     shown = [ln for ln in user_text(agree_bodies[0]).splitlines() if ln[:1].isdigit()]
-    assert len(shown) == 3 and "(no answer)" not in user_text(agree_bodies[0])
+    assert len(shown) == 4 and "(no answer)" not in user_text(agree_bodies[0])  # three attempts, the control
     schema = agree_bodies[0]["response_format"]["json_schema"]["schema"]["properties"]["verdicts"]
-    assert schema["minItems"] == schema["maxItems"] == 3
+    assert schema["minItems"] == schema["maxItems"] == 4
 
 
 def test_request_cache_keys_are_stable_across_the_op_contract():
@@ -328,7 +371,7 @@ def test_attempts_the_rule_decides_keep_their_verdict_when_the_judge_is_asked(ap
     asked about all four, said "true" to each, and the question was dropped as solved every time."""
     answers = iter(["the school", "the cafeteria", "$80,000", "the school"])
     script.overrides["solve"] = lambda body: json.dumps({"answer": next(answers)})
-    script.overrides["agree"] = lambda body: json.dumps({"verdicts": [True]})
+    script.overrides["agree"] = judge_says(True)
     op = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path))
     q = "Which is greater: the amount spent on the school, or the amount spent on the cafeteria?"
     stats, keep = run_filter(op, dataset([q], ["The school, because it got $80,000 and the cafeteria $50,000."]))
@@ -336,7 +379,7 @@ def test_attempts_the_rule_decides_keep_their_verdict_when_the_judge_is_asked(ap
     assert rec["verdicts"] == [True, False, True, True] and rec["method"] == "rule+judge"
     assert stats[0]["mindgym_solve_rate"] == 0.75 and keep == [True]
     (body,) = [b for b in api_env.stats.bodies if request_kind(b) == "agree"]
-    assert [ln for ln in user_text(body).splitlines() if ln[:1].isdigit()] == ["1. $80,000"]
+    assert [ln[3:] for ln in user_text(body).splitlines() if ln[:1].isdigit()] in with_control("$80,000")
 
 
 def test_a_choice_attempt_that_gives_a_value_is_decided_by_the_seed_it_belongs_to(api_env, script, tmp_path):
@@ -344,7 +387,7 @@ def test_a_choice_attempt_that_gives_a_value_is_decided_by_the_seed_it_belongs_t
     amount, or the cafeteria's?"; the agreement judge said "true" to both."""
     answers = iter(["$50,000", "80000", "the cafeteria", "I cannot tell", "200000", "200000 for the school"])
     script.overrides["solve"] = lambda body: json.dumps({"answer": next(answers)})
-    script.overrides["agree"] = lambda body: json.dumps({"verdicts": [True]})
+    script.overrides["agree"] = judge_says(True)
     op = MindgymSelfConsistencyFilter(k=6, backend="api", model="fake", work_dir=str(tmp_path))
     q = "Which is greater: the total amount spent on the school in 2000, or the total amount spent on the cafeteria?"
     samples = dataset([q], ["The total amount spent on the school in 2000, since $80,000 is more than $50,000."])
@@ -360,4 +403,4 @@ def test_a_choice_attempt_that_gives_a_value_is_decided_by_the_seed_it_belongs_t
     # school named, the words decide
     assert rec["verdicts"] == [False, True, False, True, False, True] and rec["method"] == "rule+judge"
     (body,) = [b for b in api_env.stats.bodies if request_kind(b) == "agree"]
-    assert [ln for ln in user_text(body).splitlines() if ln[:1].isdigit()] == ["1. I cannot tell"]
+    assert [ln[3:] for ln in user_text(body).splitlines() if ln[:1].isdigit()] in with_control("I cannot tell")
