@@ -11,7 +11,7 @@ substance checks still apply to what it writes."""
 import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .matching import options, picked
+from .matching import numbers, options, picked
 from .substance import content_terms, distinctive, normalise, stem
 from .text import offers_choice
 
@@ -305,8 +305,7 @@ def wrong_difference(question: str, answer: str, seeds: Sequence[Dict[str, str]]
     want = expected_difference(question, seeds)
     if want is None:
         return None
-    said = [float(n.replace(",", "")) for n in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", answer or "")]
-    return None if any(abs(n - want) <= 1e-6 * max(1.0, want) for n in said) else want
+    return None if any(abs(abs(n) - want) <= 1e-6 * max(1.0, want) for n in numbers(answer)) else want
 
 
 def wrong_choice(question: str, answer: str, seeds: Sequence[Dict[str, str]]) -> Optional[str]:

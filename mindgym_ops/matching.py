@@ -17,8 +17,9 @@ MAX_RULE_WORDS = 8
 _HEAD = re.compile(r"[,;:.](?:\s|$)|\s(?:because|since|as|as the)\s|\s[-–—(]", re.IGNORECASE)
 
 
-def _numbers(text: str):
-    return [float(n.replace(",", "")) for n in _NUM.findall(text)]
+def numbers(text: str) -> List[float]:
+    """The numbers written in `text`, in order ("$1,200 in 1994" -> [1200.0, 1994.0])."""
+    return [float(n.replace(",", "")) for n in _NUM.findall(text or "")]
 
 
 def choice_letter(text: str) -> Optional[str]:
@@ -28,6 +29,12 @@ def choice_letter(text: str) -> Optional[str]:
 
 def _close(a: float, b: float) -> bool:
     return abs(a - b) <= max(1e-6, 1e-4 * max(abs(a), abs(b)))
+
+
+def gives(candidate: str, value: float) -> bool:
+    """The candidate's final number is `value` ("3 years", "1997 - 1994 = 3")."""
+    said = numbers(candidate)
+    return bool(said) and _close(said[-1], value)
 
 
 def options(question: str) -> List[str]:
@@ -91,16 +98,15 @@ def match(reference: str, candidate: str, question: str = "") -> Optional[bool]:
     cand = (candidate or "").strip()
     if len(ref.split()) > MAX_RULE_WORDS:  # "<final answer>, then one sentence why": a number up front decides
         head = _HEAD.split(ref, 1)[0]
-        ref = head if len(head.split()) <= 3 and len(_numbers(head)) == 1 else ""
+        ref = head if len(head.split()) <= 3 and len(numbers(head)) == 1 else ""
     if not ref:
         return None
     if re.fullmatch(r"\(?[A-Ha-h][\).]?", ref):
         letter = choice_letter(cand)
         return letter == ref.strip("().").upper() if letter else False
-    ref_nums = _numbers(ref)
+    ref_nums = numbers(ref)
     if len(ref_nums) == 1:
-        nums = _numbers(cand)
-        return bool(nums) and _close(nums[-1], ref_nums[0])
+        return gives(cand, ref_nums[0])
     if not ref_nums:
         norm = lambda s: re.sub(r"[^\w]+", " ", s.lower()).strip()  # noqa: E731
         return norm(ref) == norm(cand) or None  # unequal words may still mean the same: ask the judge

@@ -6,8 +6,8 @@ from data_juicer.ops.base_op import OPERATORS
 from loguru import logger
 from pydantic import PositiveInt
 
-from ..drafts import option_by_value
-from ..matching import match, options, picked
+from ..drafts import expected_difference, option_by_value
+from ..matching import gives, match, options, picked
 from ..schemas import Solution, agreement_schema
 from ..text import cut_to_budget
 from .base import Request
@@ -108,8 +108,17 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         """The rule's verdict on one attempt, or None: a normalised match, else, for a choice question over
         measured seeds, the option the attempt names by its value ("80000" for the option whose seed
         answer is "$80,000"); an attempt that gives a number that is neither option's value, and names no
-        option, is wrong."""
+        option, is wrong. For a question that asks how far apart two measured seed answers are, the attempt's
+        final number must be that difference (the multi-hop mapper already refused a reference that does
+        not state it)."""
         verdict = match(reference, attempt, question)
+        want = (
+            expected_difference(question, row["sub_questions"])
+            if verdict is None and row.get("sub_questions")
+            else None
+        )
+        if want is not None:  # how far apart two seed answers are: the attempt's final number decides
+            return gives(attempt, want)
         if verdict is None and row.get("sub_questions"):
             # -1: a number that is neither option's value answers nothing, so it is never the right option
             said, right = option_by_value(question, attempt, row["sub_questions"]), picked(reference, options(question))

@@ -230,6 +230,26 @@ def test_an_agreement_judge_that_calls_the_control_right_is_set_aside(api_env, s
     assert notes["agree_control"] == {"passed": 4, "failed": 1} and notes["judge_calibration"]["auc"] == 1.0
 
 
+def test_a_difference_of_two_seed_answers_is_decided_by_the_rule(api_env, script, tmp_path):
+    """Seen on the 0.5B model: "1" three times and "2022 - 2021 = 1 year." for a reference in two sentences;
+    only the judge could decide them, and it calls anything right."""
+    answers = iter(["3", "1997 - 1994 = 3 years", "7", "1994, 1995, 1996, 1997"])
+    script.overrides["solve"] = lambda body: json.dumps({"answer": next(answers)})
+    op = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path))
+    q = "How many years passed between when the case began and when the case ended?"
+    samples = dataset([q], ["The case began in 1994 and ended in 1997. Three years passed between them: 3."])
+    samples["sub_questions"] = [
+        [
+            {"question": "In which year did the case begin?", "answer": "1994"},
+            {"question": "In which year did the case end?", "answer": "1997"},
+        ]
+    ]
+    stats, keep = run_filter(op, samples)
+    rec = json.loads(stats[0]["mindgym_solve_record"])
+    assert rec["verdicts"] == [True, True, False, False] and rec["method"] == "rule" and keep == [True]
+    assert script.seen["agree"] == 0
+
+
 @pytest.mark.parametrize(
     "ref,cand,expected",
     [
