@@ -31,6 +31,17 @@ def with_control(*attempts):
     return [list(attempts[:i]) + [CONTROL_ANSWER["en"]] + list(attempts[i:]) for i in range(len(attempts) + 1)]
 
 
+def solve_over_seeds(script, tmp_path, answers, question, reference, seeds):
+    """One row over measured seeds, solved once per scripted answer: (its solve record, keep)."""
+    replies = iter(answers)
+    script.overrides["solve"] = lambda body: json.dumps({"answer": next(replies)})
+    op = MindgymSelfConsistencyFilter(k=len(answers), backend="api", model="fake", work_dir=str(tmp_path))
+    samples = dataset([question], [reference])
+    samples["sub_questions"] = [[{"question": q, "answer": a} for q, a in seeds]]
+    stats, keep = run_filter(op, samples)
+    return json.loads(stats[0]["mindgym_solve_record"]), keep
+
+
 def run_filter(op, samples):
     stats = op.compute_stats_batched(samples)[Fields.stats]
     return stats, list(op.process_batched({Fields.stats: stats}))
@@ -233,19 +244,14 @@ def test_an_agreement_judge_that_calls_the_control_right_is_set_aside(api_env, s
 def test_a_difference_of_two_seed_answers_is_decided_by_the_rule(api_env, script, tmp_path):
     """Seen on the 0.5B model: "1" three times and "2022 - 2021 = 1 year." for a reference in two sentences;
     only the judge could decide them, and it calls anything right."""
-    answers = iter(["3", "1997 - 1994 = 3 years", "7", "1994, 1995, 1996, 1997"])
-    script.overrides["solve"] = lambda body: json.dumps({"answer": next(answers)})
-    op = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path))
-    q = "How many years passed between when the case began and when the case ended?"
-    samples = dataset([q], ["The case began in 1994 and ended in 1997. Three years passed between them: 3."])
-    samples["sub_questions"] = [
-        [
-            {"question": "In which year did the case begin?", "answer": "1994"},
-            {"question": "In which year did the case end?", "answer": "1997"},
-        ]
-    ]
-    stats, keep = run_filter(op, samples)
-    rec = json.loads(stats[0]["mindgym_solve_record"])
+    rec, keep = solve_over_seeds(
+        script,
+        tmp_path,
+        ["3", "1997 - 1994 = 3 years", "7", "1994, 1995, 1996, 1997"],
+        "How many years passed between when the case began and when the case ended?",
+        "The case began in 1994 and ended in 1997. Three years passed between them: 3.",
+        [("In which year did the case begin?", "1994"), ("In which year did the case end?", "1997")],
+    )
     assert rec["verdicts"] == [True, True, False, False] and rec["method"] == "rule" and keep == [True]
     assert script.seen["agree"] == 0
 
@@ -405,20 +411,18 @@ def test_attempts_the_rule_decides_keep_their_verdict_when_the_judge_is_asked(ap
 def test_a_choice_attempt_that_gives_a_value_is_decided_by_the_seed_it_belongs_to(api_env, script, tmp_path):
     """Seen on the 0.5B model with the report to read: "$50,000", "80000" for "Which is greater: the school's
     amount, or the cafeteria's?"; the agreement judge said "true" to both."""
-    answers = iter(["$50,000", "80000", "the cafeteria", "I cannot tell", "200000", "200000 for the school"])
-    script.overrides["solve"] = lambda body: json.dumps({"answer": next(answers)})
     script.overrides["agree"] = judge_says(True)
-    op = MindgymSelfConsistencyFilter(k=6, backend="api", model="fake", work_dir=str(tmp_path))
-    q = "Which is greater: the total amount spent on the school in 2000, or the total amount spent on the cafeteria?"
-    samples = dataset([q], ["The total amount spent on the school in 2000, since $80,000 is more than $50,000."])
-    samples["sub_questions"] = [
+    rec, _ = solve_over_seeds(
+        script,
+        tmp_path,
+        ["$50,000", "80000", "the cafeteria", "I cannot tell", "200000", "200000 for the school"],
+        "Which is greater: the total amount spent on the school in 2000, or the total amount spent on the cafeteria?",
+        "The total amount spent on the school in 2000, since $80,000 is more than $50,000.",
         [
-            {"question": "What was the total amount spent on the school in 2000?", "answer": "$80,000"},
-            {"question": "What was the total amount spent on the cafeteria in 2000?", "answer": "$50,000"},
-        ]
-    ]
-    stats, keep = run_filter(op, samples)
-    rec = json.loads(stats[0]["mindgym_solve_record"])
+            ("What was the total amount spent on the school in 2000?", "$80,000"),
+            ("What was the total amount spent on the cafeteria in 2000?", "$50,000"),
+        ],
+    )
     # "200000" is neither option's value and names no option (seen: the judge said "true" to it); with the
     # school named, the words decide
     assert rec["verdicts"] == [False, True, False, True, False, True] and rec["method"] == "rule+judge"
