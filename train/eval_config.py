@@ -8,7 +8,18 @@ from typing import Any, Dict, List, Literal, Optional, Union, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import ConfigError, ConfigModel, ConfigPath, HubOrPath, NonEmpty, Text, looks_local, read_yaml, validate
+from .common import (
+    ConfigError,
+    ConfigModel,
+    ConfigPath,
+    HubOrPath,
+    NonEmpty,
+    Text,
+    looks_local,
+    read_jsonl,
+    read_yaml,
+    validate,
+)
 
 TEXT_BENCHMARKS = ("gsm8k", "math_500", "gpqa_diamond")
 MM_BENCHMARKS = ("mm_star", "math_vista", "math_vision")
@@ -197,6 +208,14 @@ def load_eval_config(path: str, dry_run: bool = False) -> EvalConfig:
     if doc.winrate:
         if not os.path.isfile(doc.winrate.questions):
             absent(f"winrate questions file not found: {doc.winrate.questions}", doc.winrate.questions)
+        key = doc.winrate.question_key
+        rows = read_jsonl(doc.winrate.questions) if os.path.isfile(doc.winrate.questions) else ()
+        for n, row in enumerate(rows, 1):
+            if not isinstance(row.get(key), str) or not row[key].strip():
+                raise ConfigError(
+                    f"{doc.winrate.questions}: question {n} has no {key!r} text (winrate.question_key); "
+                    f"its fields: {sorted(row)}"
+                )
         names = [m.name for m in models]
         for role in ("base", "tuned"):
             chosen = getattr(doc.winrate, role)

@@ -127,6 +127,10 @@ WINRATE = {"questions": "questions.jsonl", "base": "base", "tuned": "base", "jud
         ({**WINRATE, "language": "fr"}, "winrate.language must be one of ['en', 'zh'], got 'fr'"),
         ({"base": "base", "tuned": "base"}, "missing required field 'winrate.questions'"),
         ({**WINRATE, "questions": "nowhere.jsonl"}, "winrate questions file not found"),
+        (
+            {**WINRATE, "question_key": "query"},
+            "questions.jsonl: question 1 has no 'query' text (winrate.question_key)",
+        ),
     ],
 )
 def test_bad_winrate_blocks_fail_early_with_one_line(tmp_path, winrate, message):
