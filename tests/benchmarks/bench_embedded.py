@@ -106,6 +106,9 @@ def main():
         print(f"  {name}: {float(secs):.0f} s, {left} rows left")
     for name, rows_in, kept, requests, p, c in ops:
         print(f"  {name}: {rows_in} in, {kept} kept, {requests} requests, {p} prompt + {c} completion tokens")
+    for line in log.splitlines():  # what the ops said about the run itself (a blind judge, say)
+        if "| WARNING" in line and "mindgym_ops" in line:
+            print(f"  warning: {line.split(' - ', 1)[-1]}")
     print(f"tokens: {prompt} prompt + {completion} completion")
     print(
         f"llama.cpp raw rates ({threads} threads): prompt {prompt_rate:.0f} tokens/s, decode {decode_rate:.1f} tokens/s"
