@@ -66,6 +66,10 @@ class JudgeFilter(LLMOpMixin, Filter):
     def in_band(self, stats: Dict[str, Any]) -> bool:
         raise NotImplementedError
 
+    def out_of_band(self, stats: Dict[str, Any]) -> str:
+        """Why a scored row is outside the band, as the end of its counted reason."""
+        return "out_of_band"
+
     def failure_stats(self, message: str) -> Dict[str, Any]:
         """The stats of a row the judge could not (or need not) score; every key, stable types."""
         raise NotImplementedError
@@ -105,7 +109,7 @@ class JudgeFilter(LLMOpMixin, Filter):
             elif failed:
                 reason = f"{self.primary_stat}_judge_failed"
             else:
-                reason = None if keep else f"{self.primary_stat}_out_of_band"
+                reason = None if keep else f"{self.primary_stat}_{self.out_of_band(samples[Fields.stats][i])}"
             self.counters.record(keep, reason, flagged=failed)
         self.end_batch()
         return samples

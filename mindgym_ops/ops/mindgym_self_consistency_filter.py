@@ -198,5 +198,9 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         record = {"attempts": [], "verdicts": [], "method": "none", "error": message, **self.llm.describe()}
         return {SOLVE_RATE: FAILED, SOLVE_RECORD: json.dumps(record, ensure_ascii=False)}
 
+    def out_of_band(self, stats):
+        """too_hard (solved less often than min_solve_rate) or too_easy: which side the solver misses on."""
+        return "too_hard" if stats[SOLVE_RATE] < self.min_solve_rate else "too_easy"
+
     def in_band(self, stats):
         return self.bounds_ok(stats[SOLVE_RATE], self.min_solve_rate, self.max_solve_rate)

@@ -160,6 +160,7 @@ def test_self_consistency_band_with_a_scripted_solver(api_env, script, tmp_path)
     stats, keep = run_filter(op, dataset([f"{w}: how far?" for w in right], ["42 kilometres"] * 3))
     assert [s["mindgym_solve_rate"] for s in stats] == [0.0, 0.5, 1.0]
     assert keep == [False, True, False]  # solved at least once and not every time
+    assert op.counters.dropped == {"mindgym_solve_rate_too_hard": 1, "mindgym_solve_rate_too_easy": 1}
     rec = json.loads(stats[1]["mindgym_solve_record"])
     assert rec["method"] == "rule" and len(rec["attempts"]) == 4
     assert script.seen["agree"] == 0  # short numeric answers need no judge call
