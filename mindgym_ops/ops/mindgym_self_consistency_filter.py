@@ -112,16 +112,13 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         final number must be that difference (the multi-hop mapper already refused a reference that does
         not state it)."""
         verdict = match(reference, attempt, question)
-        want = (
-            expected_difference(question, row["sub_questions"])
-            if verdict is None and row.get("sub_questions")
-            else None
-        )
-        if want is not None:  # how far apart two seed answers are: the attempt's final number decides
-            return gives(attempt, want)
-        if verdict is None and row.get("sub_questions"):
+        seeds = row.get("sub_questions")
+        if verdict is None and seeds:
+            want = expected_difference(question, seeds)
+            if want is not None:  # how far apart two seed answers are: the attempt's final number decides
+                return gives(attempt, want)
             # -1: a number that is neither option's value answers nothing, so it is never the right option
-            said, right = option_by_value(question, attempt, row["sub_questions"]), picked(reference, options(question))
+            said, right = option_by_value(question, attempt, seeds), picked(reference, options(question))
             verdict = None if said is None or right is None else said == right
         return verdict
 
@@ -138,8 +135,13 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         shown = self.undecided(row, self.attempts(replies), question, reference)
         if not shown:
             return [], -1
-        at = zlib.crc32(str(row.get(ROW_ID, "")).encode()) % (len(shown) + 1)
+        at = self.control_at(row, len(shown))
         return shown[:at] + [CONTROL_ANSWER[self.language]] + shown[at:], at
+
+    @staticmethod
+    def control_at(row, undecided: int) -> int:
+        """Where the control stands among a row's `undecided` attempts: fixed by the row id."""
+        return zlib.crc32(str(row.get(ROW_ID, "")).encode()) % (undecided + 1)
 
     def request(self, step, row, replies):
         question, reference = self.question(row)
@@ -173,7 +175,7 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
             record["method"] = "rule+judge" if by_rule else "judge"
             if res.ok:
                 said = list(res.parsed.verdicts)
-                control = said.pop(self.shown(row, replies)[1])
+                control = said.pop(self.control_at(row, len(said) - 1))  # one verdict per attempt shown, + 1
                 record["judge_control"] = self.control("failed" if control else "passed")
                 said = iter([False] * len(said) if control else said)
                 verdicts = [bool(next(said)) if v is None else v for v in ruled]
