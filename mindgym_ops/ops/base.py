@@ -5,6 +5,7 @@ renders). The base sends them (`ask`: one `chat_batch` per schema and sampling),
 tokens, writes provenance and applies the failure policy, `on_failure: drop | flag`, the same for mappers
 (`GenerationMapper`) and filters (`JudgeFilter`). Nothing here branches on backend."""
 
+from collections import Counter
 import json
 import os
 import uuid
@@ -216,6 +217,10 @@ class LLMOpMixin:
 
     # bookkeeping ------------------------------------------------------------------------------
 
+    def empty_hint(self, totals: Dict) -> str:
+        """What to try when the op kept no row (appended to its warning): ": <hint>", or ""."""
+        return ""
+
     def end_batch(self) -> None:
         self.counters.flush()
         if ray_running():  # Data-Juicer's Ray executor never calls run(): report the running totals here
@@ -224,6 +229,12 @@ class LLMOpMixin:
     def log_summary(self) -> Dict:
         totals = self.counters.totals()
         logger.info(summary_line(totals))
+        if totals["rows_in"] and not totals["kept"]:  # the job will end "successfully" with nothing: say why
+            reasons = ", ".join(f"{k}: {v}" for k, v in Counter(totals["dropped"]).most_common()) or "none counted"
+            logger.warning(
+                f"{self._name}: kept none of its {totals['rows_in']} rows ({reasons}); nothing reaches the "
+                f"later ops or the export{self.empty_hint(totals)}"
+            )
         spent = pipeline_tokens(self.counters.dir)
         if totals["kept"]:
             logger.info(

@@ -204,5 +204,18 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         """too_hard (solved less often than min_solve_rate) or too_easy: which side the solver misses on."""
         return "too_hard" if stats[SOLVE_RATE] < self.min_solve_rate else "too_easy"
 
+    def empty_hint(self, totals):
+        """Which side the band missed on, and what moves it: a solver that can work the questions out, or
+        questions that need more than a lookup."""
+        hard, easy = (totals["dropped"].get(f"{SOLVE_RATE}_too_{side}", 0) for side in ("hard", "easy"))
+        if not hard and not easy:
+            return ""
+        if hard >= easy:
+            return (
+                f": the solver ({self.llm.model}) never solved {hard} of them; a stronger solver model (backend "
+                "api or vllm) keeps the questions it can work out, and min_solve_rate sets the lower edge"
+            )
+        return f": the solver ({self.llm.model}) solved {easy} of them every time; they need harder questions"
+
     def in_band(self, stats):
         return self.bounds_ok(stats[SOLVE_RATE], self.min_solve_rate, self.max_solve_rate)

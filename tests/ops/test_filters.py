@@ -168,6 +168,24 @@ def test_self_consistency_band_with_a_scripted_solver(api_env, script, tmp_path)
         k=4, min_solve_rate=0.0, max_solve_rate=1.0, backend="api", model="fake", work_dir=str(tmp_path)
     )
     assert wide.in_band({"mindgym_solve_rate": 0.0}) and wide.in_band({"mindgym_solve_rate": 1.0})
+    assert _warnings(op.log_summary) == []  # it kept a row
+
+
+def test_a_filter_that_keeps_no_row_says_so_and_which_side_of_the_band_it_missed(api_env, script, tmp_path):
+    """A job whose band keeps nothing ends "successfully" with an empty export: the op warns, with the
+    counted reasons and the side the solver missed on."""
+    script.overrides["solve"] = lambda body: json.dumps({"answer": "17 km"})
+    op = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path))
+    stats, keep = run_filter(op, dataset(["how far is A?", "how far is B?"], ["42 kilometres"] * 2))
+    assert keep == [False, False]
+    (line,) = _warnings(op.log_summary)
+    assert "kept none of its 2 rows (mindgym_solve_rate_too_hard: 2)" in line
+    assert "the solver (fake) never solved 2 of them" in line
+    script.overrides["solve"] = lambda body: json.dumps({"answer": "42 km"})
+    easy = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path / "easy"))
+    run_filter(easy, dataset(["how far is C?"], ["42 kilometres"]))
+    (line,) = _warnings(easy.log_summary)
+    assert "(mindgym_solve_rate_too_easy: 1)" in line and "solved 1 of them every time" in line
 
 
 def test_the_solver_reads_the_source_text_the_question_was_written_from(api_env, script, tmp_path):
