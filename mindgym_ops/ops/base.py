@@ -5,10 +5,10 @@ renders). The base sends them (`ask`: one `chat_batch` per schema and sampling),
 tokens, writes provenance and applies the failure policy, `on_failure: drop | flag`, the same for mappers
 (`GenerationMapper`) and filters (`JudgeFilter`). Nothing here branches on backend."""
 
-from collections import Counter
 import json
 import os
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 

@@ -212,10 +212,14 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
             return ""
         if hard >= easy:
             return (
-                f": the solver ({self.llm.model}) never solved {hard} of them; a stronger solver model (backend "
-                "api or vllm) keeps the questions it can work out, and min_solve_rate sets the lower edge"
+                f": the solver ({self.llm.model}) solved {hard} of them less often than min_solve_rate "
+                f"({self.min_solve_rate:g}); a stronger solver model (backend api or vllm) keeps the questions it "
+                "can work out"
             )
-        return f": the solver ({self.llm.model}) solved {easy} of them every time; they need harder questions"
+        return (
+            f": the solver ({self.llm.model}) solved {easy} of them more often than max_solve_rate "
+            f"({self.max_solve_rate:g}); they need harder questions"
+        )
 
     def in_band(self, stats):
         return self.bounds_ok(stats[SOLVE_RATE], self.min_solve_rate, self.max_solve_rate)

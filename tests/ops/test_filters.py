@@ -180,12 +180,14 @@ def test_a_filter_that_keeps_no_row_says_so_and_which_side_of_the_band_it_missed
     assert keep == [False, False]
     (line,) = _warnings(op.log_summary)
     assert "kept none of its 2 rows (mindgym_solve_rate_too_hard: 2)" in line
-    assert "the solver (fake) never solved 2 of them" in line
+    assert "the solver (fake) solved 2 of them less often than min_solve_rate (0.25)" in line
     script.overrides["solve"] = lambda body: json.dumps({"answer": "42 km"})
     easy = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path / "easy"))
     run_filter(easy, dataset(["how far is C?"], ["42 kilometres"]))
     (line,) = _warnings(easy.log_summary)
-    assert "(mindgym_solve_rate_too_easy: 1)" in line and "solved 1 of them every time" in line
+    assert (
+        "(mindgym_solve_rate_too_easy: 1)" in line and "solved 1 of them more often than max_solve_rate (0.75)" in line
+    )
 
 
 def test_the_solver_reads_the_source_text_the_question_was_written_from(api_env, script, tmp_path):
