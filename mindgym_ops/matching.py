@@ -5,7 +5,7 @@ or without units, also at the head of a longer answer such as "3 years, because 
 or which option of a choice question both name), and None when a judge is needed."""
 
 import re
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from .substance import STOPWORDS, stem
 from .text import CJK, CJK_CHAR, offers_choice
@@ -31,10 +31,18 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= max(1e-6, 1e-4 * max(abs(a), abs(b)))
 
 
-def gives(candidate: str, value: float) -> bool:
-    """The candidate's final number is `value` ("3 years", "1997 - 1994 = 3")."""
-    said = numbers(candidate)
-    return bool(said) and _close(said[-1], value)
+def gives(candidate: str, value: float, signed: bool = True) -> Optional[bool]:
+    """Whether a short answer gives `value`: the result of its last equation when it writes one ("1997 - 1994
+    = 3 years"), else its first or its last number ("3 years (1994 to 1997)", "from 1994 to 1997: 3 years").
+    None when it writes no number ("Three years": a judge decides); `signed=False` compares sizes ("-3" gives
+    a difference of 3)."""
+    text = candidate or ""
+    result = numbers(text.rsplit("=", 1)[1]) if "=" in text else []
+    said = result[:1] or numbers(text)
+    if not said:
+        return None
+    size = (lambda n: n) if signed else abs
+    return any(_close(size(n), value) for n in {said[0], said[-1]})
 
 
 def options(question: str) -> List[str]:
@@ -65,17 +73,47 @@ def _terms(text: str):
             yield at, stem(tok)
 
 
+def _around(terms: List[Tuple[int, str]], k: int) -> Tuple[Optional[str], Optional[str]]:
+    """The terms just before and after the k-th (None at either end)."""
+    return (terms[k - 1][1] if k else None), (terms[k + 1][1] if k + 1 < len(terms) else None)
+
+
+def _word(term: Optional[str]) -> bool:
+    return term is not None and not term[0].isdigit()
+
+
+def _counts(option: Tuple[Optional[str], Optional[str]], text: Tuple[Optional[str], Optional[str]]) -> bool:
+    """Whether a number of an option, with the terms `option` around it there, names it where it stands in
+    a text with the terms `text` around it: beside its unit ("5 years"), or its label ("Phase 2") unless
+    it counts something else there ("1 year longer")."""
+    (before, after), (t_before, t_after) = option, text
+    if _word(after):
+        return t_after == after
+    if _word(before):
+        return t_before == before or not _word(t_after)
+    return True
+
+
 def picked(text: str, choices: List[str]) -> Optional[int]:
     """Which option `text` names: by the terms that set each option apart from the others ("5" for "the
     population over the past 5 years" against "... the past 1 year": "years" sets nothing apart, so "59
     years" names neither); when it names several ("A is greater than B"), the one it names first. None
-    when it names none."""
-    terms = [{t for _, t in _terms(c)} for c in choices]
+    when it names none. A number names an option only where it stands as it does there (`_counts`): in
+    "growth was 1% higher over the past 5 years" the 1 is a value, not the option "the past 1 year"."""
+    listed = [list(_terms(c)) for c in choices]
+    terms = [{t for _, t in own} for own in listed]
     found = list(_terms(text))
     first = {}
     for i, own in enumerate(terms):
         distinct = own - set().union(*(t for j, t in enumerate(terms) if j != i))
-        at = [pos for pos, t in found if t in distinct]
+        place = {}
+        for k, (_, t) in enumerate(listed[i]):
+            place.setdefault(t, _around(listed[i], k))
+        at = [
+            pos
+            for k, (pos, t) in enumerate(found)
+            if t in distinct and (not t[0].isdigit() or _counts(place[t], _around(found, k)))
+        ]
         if at:
             first[i] = min(at)
     return min(first, key=first.get) if first else None

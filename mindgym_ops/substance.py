@@ -79,11 +79,15 @@ def content_terms(text: str) -> Set[str]:
 
 def stem(word: str) -> str:
     """An English word with its plural or past ending cut ("years" -> "year", "started" -> "start",
-    "cities" -> "city"); a short word stays as it is."""
-    for end in ("ies", "ed", "es", "s"):
-        if word.endswith(end) and len(word) - len(end) >= 3:
-            return word[: -len(end)] + ("y" if end == "ies" else "")
-    return word
+    "cities" -> "city", "classes" -> "class"), then a final "e", so that "price", "prices" and "priced"
+    meet at "pric"; a short word stays as it is."""
+    base = word
+    if not word.endswith("ss"):
+        for end in ("ies", "ed", "es", "s"):
+            if word.endswith(end) and len(word) - len(end) >= 3:
+                base = word[: -len(end)] + ("y" if end == "ies" else "")
+                break
+    return base[:-1] if base.endswith("e") and len(base) >= 4 else base
 
 
 def contains(haystack: str, needle: str) -> bool:

@@ -368,6 +368,60 @@ def test_options_that_differ_by_a_short_number_are_told_apart_by_it(candidate, v
     assert match(reference, candidate, question) is verdict
 
 
+@pytest.mark.parametrize(
+    "question,reference,candidate,verdict",
+    [
+        # found in review: the earliest number decided, so a value in the answer named the other option
+        (
+            "Which is greater: the growth over the past 5 years, or the growth over the past 1 year?",
+            "The past 5 years",
+            "Growth was 1% higher over the past 5 years",
+            True,
+        ),
+        ("Which lasted longer: Phase 1 or Phase 2?", "Phase 2", "It lasted 1 year longer in Phase 2", True),
+        ("Which lasted longer: Phase 1 or Phase 2?", "Phase 2", "Phase 1, by 2 years", False),
+        ("哪个增长更多：过去5年，还是过去1年？", "过去5年", "增长了1倍的是过去5年", True),
+        ("Which came first: the river in 1759, or the river in 1861?", "1759", "It was 1861.", False),
+        ("Which is greater: prices or wages?", "prices", "The price rose faster than wages", True),
+    ],
+)
+def test_a_number_names_an_option_only_where_it_stands_as_in_the_option(question, reference, candidate, verdict):
+    from mindgym_ops.matching import match
+
+    assert match(reference, candidate, question) is verdict
+
+
+@pytest.mark.parametrize(
+    "attempt,verdict",
+    [
+        ("3 years (1994 to 1997)", True),  # found in review: the last number, 1997, made these wrong
+        ("About 3 years, from 1994 until 1997.", True),
+        ("from 1994 to 1997: 3 years", True),
+        ("1997 - 1994 = 3 years", True),
+        ("1994 - 1997 = -3", True),  # a difference, sign aside
+        ("Three years", None),  # in words: the judge decides
+        ("1994, 1995, 1996, 1997", False),
+        ("7 years", False),
+        ("2022 - 2021 = 1 year.", False),
+    ],
+)
+def test_the_number_an_attempt_gives_decides_a_difference_of_two_seed_answers(attempt, verdict):
+    from mindgym_ops.ops.mindgym_self_consistency_filter import MindgymSelfConsistencyFilter
+
+    seeds = _seeds(("In which year did the case begin?", "1994"), ("In which year did the case end?", "1997"))
+    question = "How many years passed between when the case began and when the case ended?"
+    reference = "The case began in 1994 and ended in 1997. Three years passed between them: 3."
+    row = {"sub_questions": seeds}
+    assert MindgymSelfConsistencyFilter.rule(row, question, reference, attempt) is verdict
+
+
+def test_stems_meet_across_a_final_e_and_a_double_s():
+    from mindgym_ops.substance import stem
+
+    assert {stem(w) for w in ("price", "prices", "priced")} == {"pric"}
+    assert stem("classes") == stem("class") == "class" and stem("cities") == "city" and stem("years") == "year"
+
+
 def test_a_temporal_draft_needs_two_dates_and_seeds_about_the_prompt_are_vague():
     """Seen in the main job: a Temporal set with "September 20, 2000" and "$80,000" became "Which happened
     earlier: the event in 2000, or the total worked out from the numbers above ...?"."""

@@ -108,15 +108,16 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         """The rule's verdict on one attempt, or None: a normalised match, else, for a choice question over
         measured seeds, the option the attempt names by its value ("80000" for the option whose seed
         answer is "$80,000"); an attempt that gives a number that is neither option's value, and names no
-        option, is wrong. For a question that asks how far apart two measured seed answers are, the attempt's
-        final number must be that difference (the multi-hop mapper already refused a reference that does
-        not state it)."""
+        option, is wrong. For a question that asks how far apart two measured seed answers are, the number the
+        attempt gives (`matching.gives`: an equation's result, else its first or last number, sign aside) must
+        be that difference; an attempt in words goes to the judge (the multi-hop mapper already refused a
+        reference that does not state the difference)."""
         verdict = match(reference, attempt, question)
         seeds = row.get("sub_questions")
         if verdict is None and seeds:
             want = expected_difference(question, seeds)
-            if want is not None:  # how far apart two seed answers are: the attempt's final number decides
-                return gives(attempt, want)
+            if want is not None:  # how far apart two seed answers are: the number given decides
+                return gives(attempt, want, signed=False)
             # -1: a number that is neither option's value answers nothing, so it is never the right option
             said, right = option_by_value(question, attempt, seeds), picked(reference, options(question))
             verdict = None if said is None or right is None else said == right
