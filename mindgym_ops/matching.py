@@ -103,6 +103,7 @@ def picked(text: str, choices: List[str]) -> Optional[int]:
     listed = [list(_terms(c)) for c in choices]
     terms = [{t for _, t in own} for own in listed]
     found = list(_terms(text))
+    stands = [_around(found, k) for k in range(len(found))]
     first = {}
     for i, own in enumerate(terms):
         distinct = own - set().union(*(t for j, t in enumerate(terms) if j != i))
@@ -111,8 +112,8 @@ def picked(text: str, choices: List[str]) -> Optional[int]:
             place.setdefault(t, _around(listed[i], k))
         at = [
             pos
-            for k, (pos, t) in enumerate(found)
-            if t in distinct and (not t[0].isdigit() or _counts(place[t], _around(found, k)))
+            for (pos, t), there in zip(found, stands)
+            if t in distinct and (not t[0].isdigit() or _counts(place[t], there))
         ]
         if at:
             first[i] = min(at)
