@@ -1,0 +1,87 @@
+"""The self-consistency solver on fixed rows: how often it is right, and how many rows land in the band.
+
+`tests/data/solver_rows_en.jsonl` holds the 10 rows that reached the self-consistency filter in three main
+jobs on the packaged Qwen2.5-Coder-0.5B (seeds 42, 7 and 1234, the band opened to 0-1): their question,
+reference, background and seeds. Each row is solved k times, as the filter does (its `solve` prompt, the
+background given, temperature 0.8), and every attempt is scored by the filter's rule (`rule`: a normalised
+match, the option named, the difference of two seed answers); an attempt the rule cannot decide is counted
+as undecided (the filter would ask its agreement judge). Prints one line per row and the totals.
+
+    python tests/benchmarks/bench_solver.py [--k 8] [--mode json|free] [--model qwen2.5-0.5b | path.gguf]
+
+`--mode free` asks for plain-text working that ends with an "Answer:" line, no JSON grammar. `--model`
+takes a packaged model name or a GGUF path (for a solver one size up: Qwen2.5-Coder-1.5B-Instruct Q4_K_M)."""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, ROOT)
+
+from mindgym_ops.llm import LLM, ErrorKind, LLMError, TextSchema  # noqa: E402
+from mindgym_ops.ops.mindgym_self_consistency_filter import MindgymSelfConsistencyFilter  # noqa: E402
+from mindgym_ops.prompts import load_template  # noqa: E402
+from mindgym_ops.schemas import Solution  # noqa: E402
+
+ROWS = os.path.join(ROOT, "tests", "data", "solver_rows_en.jsonl")
+FREE = (
+    "Work it out briefly: quote each fact you need from the text, write out any arithmetic, then end with one "
+    "line: Answer: <your final answer, as short as possible>"
+)
+
+
+class AnswerLine(TextSchema):
+    """Plain-text working that ends with "Answer: ...", read as a Solution."""
+
+    def validate(self, text, finish_reason):
+        head, found, tail = (text or "").rpartition("Answer:")
+        answer = tail.strip().splitlines()[0].strip() if found and tail.strip() else ""
+        if not answer:
+            kind = ErrorKind.TRUNCATED if finish_reason == "length" else ErrorKind.VALIDATION
+            raise LLMError(kind, "no 'Answer:' line")
+        return Solution(reasoning=head.strip()[-1500:], answer=answer)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--k", type=int, default=8)
+    ap.add_argument("--mode", choices=["json", "free"], default="json")
+    ap.add_argument("--model", default="qwen2.5-0.5b")
+    args = ap.parse_args()
+    rows = [json.loads(line) for line in open(ROWS, encoding="utf-8")]
+    template = load_template("solve", "en", ("question", "context"))
+    prompts = [template.render(question=r["query"], context=r["background_document"]) for r in rows]
+    if args.mode == "free":
+        prompts = [p[: p.rindex("Reply with JSON only")] + FREE for p in prompts]
+    schema = Solution if args.mode == "json" else AnswerLine("AnswerLine", 0)
+    llm = LLM(backend="local", model=args.model, sampling_params={"max_tokens": 256}, try_num=2)
+    conversations = [[{"role": "user", "content": p}] for p in prompts for _ in range(args.k)]
+    keys = [f"{r['mindgym_row_id']}@{r['main_job_seed']}#{j}" for r in rows for j in range(args.k)]
+    started = time.time()
+    replies = llm.chat_batch(conversations, {"temperature": 0.8}, schema, keys=keys)
+    wall = time.time() - started
+    right = undecided = failed = in_band = 0
+    for i, row in enumerate(rows):
+        marks = []
+        for res in replies[i * args.k : (i + 1) * args.k]:
+            if not res.ok:
+                marks.append("x")
+                continue
+            verdict = MindgymSelfConsistencyFilter.rule(row, row["query"], row["response"], res.parsed.answer)
+            marks.append({True: "+", False: "-", None: "?"}[verdict])
+        solved = marks.count("+")
+        right, undecided, failed = right + solved, undecided + marks.count("?"), failed + marks.count("x")
+        in_band += 0 < solved < args.k
+        print(f"  seed {row['main_job_seed']:>4} {solved}/{args.k} {''.join(marks)}  {row['query'][:90]}")
+    n = args.k * len(rows)
+    print(f"model {args.model}, mode {args.mode}, k {args.k}: right {right} of {n}, undecided {undecided}, "
+          f"no answer {failed}; rows solved 1 to k-1 times (the band): {in_band} of {len(rows)}")  # fmt: skip
+    print(f"wall {wall:.0f} s; tokens prompt {llm.usage.prompt_tokens} + completion {llm.usage.completion_tokens}")
+
+
+if __name__ == "__main__":
+    main()
