@@ -10,15 +10,17 @@ from pydantic import BaseModel
 from ..llm import LLMError
 from .base import LLMOpMixin, Request
 from .rows import FAILURE_KEY, ROW_ID, columns_to_rows, row_id, rows_to_columns
+from .tracing import RowTracing
 
 
-class GenerationMapper(LLMOpMixin, Mapper):
+class GenerationMapper(RowTracing, LLMOpMixin, Mapper):
     """A batched mapper that asks the model one structured question per row (or per unit of rows).
 
     Subclasses set `step`, `meta_key` and `output_defaults` (every field they write, with the
     stable-typed value a flagged row carries) and implement `prepare` and `apply`. Rows flagged by
     an earlier op pass through untouched. A failed row is dropped, or flagged: kept with
-    `__dj__meta__.mindgym_failure = "<op>:<reason>"`; either way the reason is counted."""
+    `__dj__meta__.mindgym_failure = "<op>:<reason>"`; either way the reason is counted (and, with
+    Data-Juicer's tracer open, a dropped row is traced with its reason: see `tracing`)."""
 
     _batched_op = True
     _accelerator = "cpu"
@@ -51,8 +53,7 @@ class GenerationMapper(LLMOpMixin, Mapper):
     def fail(self, row: Dict[str, Any], reason: str) -> bool:
         """Count a failure; returns whether the row stays (flagged) in the output."""
         keep = self.on_failure == "flag"
-        if keep:
-            row[Fields.meta][FAILURE_KEY] = f"{self._name}:{reason}"
+        self.mark_dropped(row, reason)  # a flagged row keeps it; a dropped one carries it into the trace
         self.counters.record(keep, reason, flagged=True)
         return keep
 
@@ -63,6 +64,7 @@ class GenerationMapper(LLMOpMixin, Mapper):
             row[Fields.meta] = dict(row.get(Fields.meta) or {})
             row[Fields.meta].setdefault(FAILURE_KEY, "")
         rows = self.units(rows)
+        before = [row.get(self.text_key) for row in rows] if self.tracing else []
         out_keys = list(dict.fromkeys(list(samples.keys()) + [ROW_ID, Fields.meta] + list(self.output_defaults)))
         keep: List[Optional[bool]] = [None] * len(rows)
         todo: List[Tuple[int, Request]] = []
@@ -100,4 +102,6 @@ class GenerationMapper(LLMOpMixin, Mapper):
             else:
                 keep[i] = self.fail(row, self.reason_of(res, self.step))
         self.end_batch()
+        if self.tracing:
+            self.trace(rows, before, keep)
         return rows_to_columns([r for r, k in zip(rows, keep) if k], out_keys)

@@ -6,6 +6,7 @@ from ..prompts import load_templates
 from ..schemas import LANGUAGES, check_choice
 from ..text import hash_index
 from .rows import ROW_ID, columns_to_rows, row_number, rows_to_columns
+from .tracing import RowTracing
 from .wording import CURRICULUM_LABELS
 
 OP_NAME = "mindgym_curriculum_mapper"
@@ -14,7 +15,7 @@ STAGES = (1, 2, 3, 4)
 
 
 @OPERATORS.register_module(OP_NAME)
-class MindgymCurriculumMapper(Mapper):
+class MindgymCurriculumMapper(RowTracing, Mapper):
     """Turns each record into rows for the four thinking-curriculum stages, in ms-swift `messages` form.
 
     Stages: (1) question + thinking -> answer, (2) question + answer -> thinking, (3) question ->
@@ -76,12 +77,17 @@ class MindgymCurriculumMapper(Mapper):
     def process_batched(self, samples, rank=None):
         rows = columns_to_rows(samples)
         keys = list(dict.fromkeys(list(samples.keys()) + ["messages", "curriculum_stage", self.image_key]))
-        out = []
+        out, keep = [], []
         for pos, row in enumerate(rows):
-            if not all(
-                isinstance(row.get(k), str) and row[k].strip()
-                for k in ("multihop_question", "multihop_answer", "thinking")
-            ):
+            keep.append(
+                all(
+                    isinstance(row.get(k), str) and row[k].strip()
+                    for k in ("multihop_question", "multihop_answer", "thinking")
+                )
+            )
+            if not keep[-1]:
+                if self.tracing:
+                    self.mark_dropped(row, "curriculum_incomplete")
                 continue
             language = self.language or (row.get("language") if row.get("language") in LANGUAGES else "en")
             for stage in self._stages(row, pos):
@@ -90,4 +96,6 @@ class MindgymCurriculumMapper(Mapper):
                 new["curriculum_stage"] = stage
                 new[self.image_key] = list(row.get(self.image_key) or [])
                 out.append(new)
+        if self.tracing:  # the stage rows keep their record's text: only the dropped records are traced
+            self.trace(rows, [row.get(self.text_key) for row in rows], keep)
         return rows_to_columns(out, keys)

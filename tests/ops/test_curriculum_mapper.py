@@ -1,6 +1,9 @@
+import json
 from collections import Counter
 
 import pytest
+import yaml
+from helpers import ROOT, dj_env, read_jsonl, run_dj, write_recipe
 
 from mindgym_ops.ops.mindgym_curriculum_mapper import MindgymCurriculumMapper
 
@@ -49,3 +52,25 @@ def test_incomplete_records_are_skipped_and_bad_split_refused():
     assert set(out["mindgym_row_id"]) == {"r0"}
     with pytest.raises(ValueError, match=r"split must be one of \['round_robin', 'all'\]"):
         MindgymCurriculumMapper(split="halves")
+
+
+def test_open_tracer_lists_the_records_left_out_through_dj_process(tmp_path):
+    """With Data-Juicer's tracer open, a mapper that drops and adds rows was traced against the wrong rows (the
+    n-th row in against the n-th out: stage rows of r0 as changes of r1 and r2); now only the record left out is
+    traced, with its reason, and every complete record still gives its four stage rows."""
+    data = records(3)
+    data["thinking"][1] = ""
+    data["query"] = data["multihop_question"]  # the recipe's text key, as in a real export
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps({k: v[i] for k, v in data.items()}) + "\n" for i in range(3)))
+    recipe = yaml.safe_load((ROOT / "recipes" / "mindgym_curriculum.yaml").read_text())
+    recipe.update(dataset_path=str(path), export_path=str(tmp_path / "out" / "curriculum.jsonl"), open_tracer=True)
+    recipe["process"] = [{"mindgym_curriculum_mapper": {"split": "all"}}]
+    done = run_dj(write_recipe(tmp_path, recipe), dj_env())
+    assert done.returncode == 0, done.stderr[-4000:]
+    out = read_jsonl(tmp_path / "out" / "curriculum.jsonl")
+    assert Counter(r["mindgym_row_id"] for r in out) == {"r0": 4, "r2": 4}
+    (job,) = [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
+    (traced,) = read_jsonl(job / "trace" / "sample_trace-mindgym_curriculum_mapper.jsonl")
+    assert traced["mindgym_row_id"] == "r1" and traced["thinking"] == ""
+    assert traced["__dj__meta__"]["mindgym_failure"] == "mindgym_curriculum_mapper:curriculum_incomplete"

@@ -1,9 +1,11 @@
 """The text recipes through the real dj-process against the loopback server."""
 
 import json
+import re
 from collections import Counter
 
 import pyarrow.json as paj
+import pytest
 from helpers import ROOT, SECRET, api_run_env, read_jsonl, recipe_copy, run_dj
 from mindgym_script import user_text
 
@@ -141,3 +143,39 @@ def test_recipe_with_the_old_failure_names_still_runs(tmp_path, server, script):
         "mindgym_depth_breadth_filter: 4 rows in, kept 4, dropped 0 (none), flagged (mindgym_depth_judge_failed: 4)"
         in (done.stderr)
     )
+
+
+@pytest.mark.parametrize("np_", [1, 2])
+def test_open_tracer_shows_the_rows_a_mapper_dropped_and_why(tmp_path, server, script, np_):
+    """Data-Juicer's tracer (`open_tracer: true`) pairs a batched mapper's n-th row in with its n-th row out, and
+    failed with an IndexError on a mapper that drops rows. Every row the multi-hop op drops is traced, with its
+    reason; the export and the trace together account for every row."""
+    solve_half(script)
+    copied = script._multihop
+
+    def multihop(body):  # rows whose town number is odd copy a seed question, on every try
+        if int(re.search(r"Vell(\d+)", user_text(body)).group(1)) % 2:
+            return json.dumps(
+                {
+                    "thinking": "Look up who measured on Monday.",
+                    "multihop_question": "Who measured the units on Monday?",
+                    "multihop_answer": "Mara Quist.",
+                }
+            )
+        return copied(body)
+
+    script.overrides["multihop"] = multihop
+    recipe = recipe_copy("mindgym_text.yaml", tmp_path, length=8, np=np_, open_tracer=True)
+    done = run_dj(recipe, api_run_env(server))
+    assert done.returncode == 0, done.stderr[-4000:]
+    kept = {r["mindgym_row_id"] for r in read_jsonl(tmp_path / "out" / "result.jsonl")}
+    (job,) = [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
+    traced = read_jsonl(job / "trace" / "sample_trace-mindgym_multihop_qa_mapper.jsonl")
+    assert traced and kept  # both kinds of row exist in this run
+    for row in traced:
+        assert row["__dj__meta__"]["mindgym_failure"] == "mindgym_multihop_qa_mapper:multihop_copies_seed"
+        assert row["sub_questions"] and row["background_document"]  # what the op was given
+    dropped = {r["mindgym_row_id"] for r in traced}
+    assert len(dropped) == len(traced) and not dropped & kept
+    assert dropped | kept == {f"r{i}" for i in range(8)}
+    assert "mindgym_multihop_qa_mapper: 8 rows in, kept %d, dropped %d" % (len(kept), len(dropped)) in done.stderr
