@@ -26,7 +26,7 @@ from mindgym_ops.report.page import FONT_STACK
 from mindgym_ops.substance import copied_seed, normalise
 from mindgym_ops.testing.server import FakeOpenAIServer
 
-SECTIONS = ("funnel", "coverage", "scores", "substance", "cost", "examples")
+SECTIONS = ("funnel", "coverage", "scores", "substance", "cost", "examples", "dropped")
 PAYLOAD = ' <script>console.error("unescaped model text")</script><b class="injected">not bold</b>'
 LOGURU_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \| (DEBUG|INFO) ")
 ZH_SEEDS = [
@@ -227,7 +227,10 @@ def dj_run(tmp: Path, name: str, script: MindGymScript, **recipe_args) -> Path:
 
 @pytest.fixture(scope="module")
 def text_export(tmp_path_factory):
-    return dj_run(tmp_path_factory.mktemp("text"), "mindgym_text.yaml", varied_script(), length=16, np=1)
+    # Data-Juicer's tracer open: the page shows the rows each op dropped
+    return dj_run(
+        tmp_path_factory.mktemp("text"), "mindgym_text.yaml", varied_script(), length=16, np=1, open_tracer=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -399,10 +402,40 @@ def test_text_report_renders_the_runs_funnel_scores_substance_cost_and_examples(
     td = dom.find("tr", data_metric="duplicates").find("td", data_k="generation")
     assert (td.attrs["data-n"], td.attrs["data-of"]) == (str(dedup_in - dedup_out), str(dedup_in))
     assert "&lt;script&gt;console.error" in html and len(rows) > 0
+    # dropped rows: what the tracer kept of each op, with the mapper's reason, the filters' scores, the attempts
+    (job,) = [d for d in text_export.parent.iterdir() if (d / "trace").is_dir()]
+    shown = {d.attrs["data-op"]: d for d in dom.find("section", id="dropped").find_all("div", **{"class": "dropped"})}
+    traced = {f.stem.split("-", 1)[1]: read_jsonl(f) for f in (job / "trace").glob("sample_trace-*.jsonl")}
+    assert {"mindgym_multihop_qa_mapper", "mindgym_depth_breadth_filter", "mindgym_self_consistency_filter"} <= set(
+        traced
+    )
+    assert set(shown) == set(traced)
+    for op, gone in traced.items():
+        articles = shown[op].find_all("article")
+        spans = shown[op].find("p", **{"class": "reasons"}).find_all("span")
+        assert {sp.attrs["data-reason"]: sp.text for sp in spans} == {
+            r: f"{r}: {n}" for r, n in counts[op]["dropped"].items()
+        }
+        assert [a.attrs["data-row"] for a in articles] == [r["mindgym_row_id"] for r in gone]
+        assert len(gone) == min(10, sum(counts[op]["dropped"].values()))  # trace_num 10: the tracer's own limit
+        for article, row in zip(articles, gone):
+            tags = article.find("div", **{"class": "tags"}).text
+            if op == "mindgym_multihop_qa_mapper":
+                assert row["__dj__meta__"]["mindgym_failure"].startswith(op + ":multihop_")
+                assert row["__dj__meta__"]["mindgym_failure"] in tags
+            elif op == "mindgym_self_consistency_filter":
+                record = json.loads(row["__dj__stats__"]["mindgym_solve_record"])
+                marks = [li.attrs["data-right"] for li in article.find("ol", **{"class": "attempts"}).find_all("li")]
+                assert marks == [str(v).lower() for v in record["verdicts"]] and len(marks) == 4
+                assert f"solve_rate {row['__dj__stats__']['mindgym_solve_rate']:g}" in tags
+            else:
+                assert f"depth {row['__dj__stats__']['mindgym_depth']:g}" in tags
 
 
 def test_chinese_run_report(zh_export, tmp_path):
     dom, shot, html = render(zh_export, tmp_path)
+    # a run without the tracer says how to see its dropped rows
+    assert "--open_tracer true" in dom.find("section", id="dropped").text
     assert_page_shows_the_export(dom, zh_export, shot)
     assert dom.find("html").attrs["lang"] == "zh"
     questions = [p.text for p in dom.find_all("p", **{"class": "question"})]

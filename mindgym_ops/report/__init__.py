@@ -1,5 +1,6 @@
 """`mindgym-report <export>`: one self-contained `report.html` beside a run's export (funnel by op,
-coverage, scores, substance, cost, example records).
+coverage, scores, substance, cost, example records, and the rows each op dropped when the run opened Data-Juicer's
+tracer).
 
     mindgym-report outputs/mindgym_text/result.jsonl      # prints outputs/mindgym_text/report.html
 
@@ -13,7 +14,7 @@ from typing import List, Optional
 
 from .page import render
 from .run import ReportError, load_run
-from .sections import cost, coverage, examples, funnel, scores, substance
+from .sections import cost, coverage, dropped_rows, examples, funnel, scores, substance
 
 __all__ = ["ReportError", "build_report", "main"]
 
@@ -32,6 +33,7 @@ def build_report(export: str, work_dir: Optional[str] = None, out: Optional[str]
         "substance": substance(run),
         "cost": cost(run),
         "examples": examples(run.rows, n_examples),
+        "dropped": dropped_rows(run),
     }
     dataset = run.recipe.get("dataset_path")
     # relative image paths are relative to the input file (Data-Juicer's convention), else to the export

@@ -61,6 +61,36 @@ tr.dj td { background: #fbfbf4; }
 {% macro reasons(items) %}
   {% for r, n in items %}<span data-reason="{{ r }}">{{ r }}: {{ n }}</span>{% endfor %}
 {% endmacro %}
+{% macro card(e) %}
+<article class="example" data-row="{{ e.id }}">
+{% for img in e.images %}
+{% if img.uri %}<img src="{{ img.uri }}" alt="{{ img.name }}">
+{% else %}<p class="note">image not found: {{ img.name }}</p>{% endif %}
+{% endfor %}
+<div class="tags">{{ e.id }} · {{ e.area or "—" }} · {{ e.principle or "—" }} · {{ e.language }}
+{% for k, v in e.scores %} · {{ k }} {{ v }}{% endfor %}
+{% if e.failure %} · <span class="flag">{{ e.failure }}</span>{% endif %}</div>
+<p class="question" lang="{{ e.language }}">{{ e.question }}</p>
+<h3>Seed questions</h3>
+<ol>
+{% for s in e.sub_questions %}
+<li><span class="seed-q">{{ s.question }}</span> → <em>{{ s.answer }}</em></li>
+{% endfor %}
+</ol>
+{% if e.thinking %}<h3>Thinking</h3><div class="thinking">{{ e.thinking }}</div>{% endif %}
+{% if e.answer %}<h3>Answer</h3><div class="answer">{{ e.answer }}</div>{% endif %}
+{% if e.attempts %}
+<h3>Solver attempts</h3>
+<ol class="attempts">
+{% for a, ok in e.attempts %}
+<li data-right="{{ ok | lower }}"><span class="{{ 'good' if ok else 'bad' }}">{{ "right" if ok else "wrong" }}</span>
+{{ a or "(no answer)" }}</li>
+{% endfor %}
+</ol>
+{% endif %}
+<div class="clear"></div>
+</article>
+{% endmacro %}
 {% macro hist(title, key, bins) %}
 {% set top = [bins | map(attribute=1) | max if bins else 0, 1] | max %}
 {% set w = [60 + bins | length * 56, 240] | max %}
@@ -210,28 +240,31 @@ multi-hop op handled (duplicates: over the rows the dedup ops read). In the expo
 <section id="examples">
 <h2>Examples</h2>
 {% for e in examples %}
-<article class="example" data-row="{{ e.id }}">
-{% for img in e.images %}
-{% if img.uri %}<img src="{{ img.uri }}" alt="{{ img.name }}">
-{% else %}<p class="note">image not found: {{ img.name }}</p>{% endif %}
-{% endfor %}
-<div class="tags">{{ e.id }} · {{ e.area or "—" }} · {{ e.principle or "—" }} · {{ e.language }}
-{% for k, v in e.scores %} · {{ k }} {{ v }}{% endfor %}
-{% if e.failure %} · <span class="flag">{{ e.failure }}</span>{% endif %}</div>
-<p class="question" lang="{{ e.language }}">{{ e.question }}</p>
-<h3>Seed questions</h3>
-<ol>
-{% for s in e.sub_questions %}
-<li><span class="seed-q">{{ s.question }}</span> → <em>{{ s.answer }}</em></li>
-{% endfor %}
-</ol>
-<h3>Thinking</h3><div class="thinking">{{ e.thinking }}</div>
-<h3>Answer</h3><div class="answer">{{ e.answer }}</div>
-<div class="clear"></div>
-</article>
+{{ card(e) }}
 {% else %}
 <p class="note">The export has no records.</p>
 {% endfor %}
+</section>
+
+<section id="dropped">
+<h2>Dropped rows</h2>
+{% if dropped is none %}
+<p class="note">Run the recipe with <code>--open_tracer true</code> to see here the rows each op dropped (up to
+<code>trace_num</code>, default 10, per op) and why.</p>
+{% else %}
+{% for d in dropped %}
+<div class="dropped" data-op="{{ d.op }}">
+<h3>{{ d.index }}. {{ d.op }}: {{ d.rows | length }} traced{% if d.dropped is not none %} of
+{{ d.dropped }} dropped{% endif %}</h3>
+{% if d.reasons %}<p class="reasons">{{ reasons(d.reasons) }}</p>{% endif %}
+{% for e in d.rows %}
+{{ card(e) }}
+{% endfor %}
+</div>
+{% else %}
+<p class="note">The tracer kept no dropped rows: no op dropped one.</p>
+{% endfor %}
+{% endif %}
 </section>
 </main>
 </body>
@@ -260,7 +293,7 @@ def thumbnail(path: str, roots: Iterable[Path]) -> Optional[str]:
 
 
 def render(context: Dict[str, Any], image_roots: List[Path]) -> str:
-    for e in context["examples"]:
+    for e in context["examples"] + [e for d in context.get("dropped") or [] for e in d["rows"]]:
         e["images"] = [{"name": Path(p).name, "uri": thumbnail(p, image_roots)} for p in e["images"]]
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     return env.from_string(TEMPLATE).render(thumb_px=THUMB_PX, font_stack=FONT_STACK, **context)

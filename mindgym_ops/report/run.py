@@ -1,7 +1,7 @@
 """What a report reads: the export (a JSONL file, or the folder of JSON files Data-Juicer's Ray executor
 writes) and the run's job folder, which Data-Juicer puts beside the export unless the recipe sets
 `work_dir`: `<export dir>/<job_id>/` holds MindGYM's per-op counts (`mindgym_counts/`), a copy of the
-recipe, Data-Juicer's events and its logs."""
+recipe, Data-Juicer's events and its logs, and, when the run opened Data-Juicer's tracer, `trace/`."""
 
 import gzip
 import re
@@ -17,6 +17,7 @@ from ..ops.counters import COUNTS_DIR, OpCounters
 # the default executor logs one such line per op; the Ray executor runs ops lazily and logs none
 _OP_DONE = re.compile(r"\[(\d+)/\d+\] OP \[([\w.-]+)\] Done in ([\d.]+)s\. Left (\d+) samples\.")
 _LOG_LEVELS = ("_DEBUG", "_ERROR", "_WARNING")
+TRACE_DIR, TRACE_PREFIX = "trace", "sample_trace-"
 
 
 class ReportError(Exception):
@@ -50,6 +51,7 @@ class Run:
     executor: str = "default"
     wall_seconds: Optional[float] = None
     recipe: Dict[str, Any] = field(default_factory=dict)
+    traces: Optional[Dict[str, List[Dict[str, Any]]]] = None  # {op: rows it dropped}; None: no tracer
 
 
 def export_files(export: Path) -> List[Path]:
@@ -154,6 +156,22 @@ def op_counts(job_dir: Path, names: List[str]) -> Dict[int, Dict[str, Any]]:
     return out
 
 
+def read_traces(job_dir: Path) -> Optional[Dict[str, List[Dict[str, Any]]]]:
+    """{op: the rows it dropped} from Data-Juicer's tracer (`open_tracer: true`: up to `trace_num` rows per op in
+    `trace/sample_trace-<op>.jsonl`); None when the run opened no tracer. A mapper's traced text change
+    (original_text / processed_text) is not a dropped row and is left out."""
+    folder = job_dir / TRACE_DIR
+    if not folder.is_dir():
+        return None
+    traces: Dict[str, List[Dict[str, Any]]] = {}
+    for path in sorted(folder.glob(f"{TRACE_PREFIX}*.jsonl")):
+        with jsonlines.open(path) as reader:
+            rows = [r for r in reader.iter(type=dict, skip_empty=True, skip_invalid=True) if "processed_text" not in r]
+        if rows:
+            traces[path.stem[len(TRACE_PREFIX) :]] = rows
+    return traces
+
+
 def derive_rows(steps: List[Step], exported: int) -> None:
     """Rows in and out of each step: Data-Juicer's log where it has one, else MindGYM counts, else the
     neighbouring steps (a Data-Juicer op passes on what the next op reads in; the last one, the export)."""
@@ -192,4 +210,4 @@ def load_run(export: str, work_dir: Optional[str] = None) -> Run:
         steps.append(step)
     derive_rows(steps, len(rows))
     _, seconds, executor = _completed_export(job_dir)
-    return Run(path, rows, job_dir, steps, executor, seconds, recipe)
+    return Run(path, rows, job_dir, steps, executor, seconds, recipe, read_traces(job_dir))

@@ -357,8 +357,34 @@ def example(row: Dict[str, Any]) -> Dict[str, Any]:
             if isinstance(st.get(k), (int, float))
         ],
         "failure": (row.get(META) or {}).get(FAILURE_KEY) or "",
+        "attempts": attempts(row),
     }
+
+
+def attempts(row: Dict[str, Any]) -> List[Tuple[str, bool]]:
+    """The self-consistency solver's attempts at the row and whether each was right ("" for one that never
+    parsed); [] for a row the solver has not seen."""
+    record = _json(stats(row).get(SOLVE_RECORD))
+    if not isinstance(record, dict):
+        return []
+    return [(a or "", bool(v)) for a, v in zip(record.get("attempts") or [], record.get("verdicts") or [])]
 
 
 def examples(rows: List[Dict[str, Any]], n: int) -> List[Dict[str, Any]]:
     return [example(r) for r in pick_examples(rows, n)]
+
+
+def dropped_rows(run: Run) -> Optional[List[Dict[str, Any]]]:
+    """The rows each op dropped, as Data-Juicer's tracer kept them, in recipe order: [{op, index, dropped (all the
+    op dropped, where known), reasons (counted), rows}]; None when the run opened no tracer."""
+    if run.traces is None:
+        return None
+    out, seen = [], set()
+    for step in run.steps:
+        if step.op in run.traces and step.op not in seen:  # one trace file per op name: shown at its first step
+            seen.add(step.op)
+            gone = step.rows_in - step.rows_out if None not in (step.rows_in, step.rows_out) else None
+            reasons = sorted(((step.counts or {}).get("dropped") or {}).items(), key=lambda kv: -kv[1])
+            rows = [example(r) for r in run.traces[step.op]]
+            out.append({"op": step.op, "index": step.index, "dropped": gone, "reasons": reasons, "rows": rows})
+    return out
