@@ -426,6 +426,11 @@ def test_text_report_renders_the_runs_funnel_scores_substance_cost_and_examples(
             if op == "mindgym_multihop_qa_mapper":
                 assert row["__dj__meta__"]["mindgym_failure"].startswith(op + ":multihop_")
                 assert row["__dj__meta__"]["mindgym_failure"] in tags
+                # what the model last wrote for the row, and why it was refused
+                refused = json.loads(row["__dj__meta__"]["mindgym_multihop"])["refused"]
+                assert row["__dj__meta__"]["mindgym_failure"] == f"{op}:multihop_{refused['reason']}"
+                assert article.find("div", **{"class": "thinking refused"}).text == refused["reply"]
+                assert json.loads(refused["reply"])["multihop_question"]
             elif op == "mindgym_self_consistency_filter":
                 record = json.loads(row["__dj__stats__"]["mindgym_solve_record"])
                 marks = [li.attrs["data-right"] for li in article.find("ol", **{"class": "attempts"}).find_all("li")]

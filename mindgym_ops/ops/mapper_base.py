@@ -13,13 +13,20 @@ from .rows import FAILURE_KEY, ROW_ID, columns_to_rows, row_id, rows_to_columns
 from .tracing import RowTracing
 
 
+def refused(res) -> Dict[str, str]:
+    """A failed row's last reply and why it was refused (a check's or the parser's message): a flagged or traced
+    row shows what the model wrote."""
+    return {"reason": res.error.reason, "message": res.error.message[:300], "reply": res.text[:1000]}
+
+
 class GenerationMapper(RowTracing, LLMOpMixin, Mapper):
     """A batched mapper that asks the model one structured question per row (or per unit of rows).
 
     Subclasses set `step`, `meta_key` and `output_defaults` (every field they write, with the
     stable-typed value a flagged row carries) and implement `prepare` and `apply`. Rows flagged by
     an earlier op pass through untouched. A failed row is dropped, or flagged: kept with
-    `__dj__meta__.mindgym_failure = "<op>:<reason>"`; either way the reason is counted (and, with
+    `__dj__meta__.mindgym_failure = "<op>:<reason>"`, its provenance holding the last reply the model wrote
+    (`refused`: reason, message, reply); either way the reason is counted (and, with
     Data-Juicer's tracer open, a dropped row is traced with its reason: see `tracing`)."""
 
     _batched_op = True
@@ -92,9 +99,10 @@ class GenerationMapper(RowTracing, LLMOpMixin, Mapper):
         )
         for (i, req), (res,) in zip(todo, replies):
             row = rows[i]
-            row[Fields.meta][self.meta_key] = self.provenance(
-                row[ROW_ID], req.templates, res, self.provenance_extra(row, res.parsed if res.ok else None)
-            )
+            extra = self.provenance_extra(row, res.parsed if res.ok else None)
+            if not res.ok and res.text:  # the last reply the model wrote, and why it was refused
+                extra = {**extra, "refused": refused(res)}
+            row[Fields.meta][self.meta_key] = self.provenance(row[ROW_ID], req.templates, res, extra)
             if res.ok:
                 self.apply(row, res.parsed)
                 keep[i] = True

@@ -79,6 +79,11 @@ tr.dj td { background: #fbfbf4; }
 </ol>
 {% if e.thinking %}<h3>Thinking</h3><div class="thinking">{{ e.thinking }}</div>{% endif %}
 {% if e.answer %}<h3>Answer</h3><div class="answer">{{ e.answer }}</div>{% endif %}
+{% if e.refused %}
+<h3>Last refused reply</h3>
+<p class="refused-why"><span class="flag">{{ e.refused.reason }}</span>: {{ e.refused.message }}</p>
+<div class="thinking refused">{{ e.refused.reply }}</div>
+{% endif %}
 {% if e.attempts %}
 <h3>Solver attempts</h3>
 <ol class="attempts">

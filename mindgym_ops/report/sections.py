@@ -358,7 +358,17 @@ def example(row: Dict[str, Any]) -> Dict[str, Any]:
         ],
         "failure": (row.get(META) or {}).get(FAILURE_KEY) or "",
         "attempts": attempts(row),
+        "refused": refused_reply(row),
     }
+
+
+def refused_reply(row: Dict[str, Any]) -> Optional[Dict[str, str]]:
+    """The last reply a mapper refused for this row (reason, message, reply), from its provenance; None if none."""
+    for blob in (row.get(META) or {}).values():
+        record = _json(blob)
+        if isinstance(record, dict) and isinstance(record.get("refused"), dict):
+            return record["refused"]
+    return None
 
 
 def attempts(row: Dict[str, Any]) -> List[Tuple[str, bool]]:

@@ -175,6 +175,9 @@ def test_open_tracer_shows_the_rows_a_mapper_dropped_and_why(tmp_path, server, s
     for row in traced:
         assert row["__dj__meta__"]["mindgym_failure"] == "mindgym_multihop_qa_mapper:multihop_copies_seed"
         assert row["sub_questions"] and row["background_document"]  # what the op was given
+        refused = json.loads(row["__dj__meta__"]["mindgym_multihop"])["refused"]  # what the model last wrote
+        assert refused["reason"] == "copies_seed" and "repeats single-hop question 1" in refused["message"]
+        assert json.loads(refused["reply"])["multihop_question"] == "Who measured the units on Monday?"
     dropped = {r["mindgym_row_id"] for r in traced}
     assert len(dropped) == len(traced) and not dropped & kept
     assert dropped | kept == {f"r{i}" for i in range(8)}
