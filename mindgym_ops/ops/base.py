@@ -233,7 +233,8 @@ class LLMOpMixin:
             reasons = ", ".join(f"{k}: {v}" for k, v in Counter(totals["dropped"]).most_common()) or "none counted"
             logger.warning(
                 f"{self._name}: kept none of its {totals['rows_in']} rows ({reasons}); nothing reaches the "
-                f"later ops or the export{self.empty_hint(totals)}"
+                f"later ops or the export{self.empty_hint(totals)}; `mindgym-report <export_path>` shows the rows "
+                "it dropped when the recipe opens Data-Juicer's tracer (open_tracer: true)"
             )
         spent = pipeline_tokens(self.counters.dir)
         if totals["kept"]:

@@ -181,6 +181,10 @@ def test_a_filter_that_keeps_no_row_says_so_and_which_side_of_the_band_it_missed
     (line,) = _warnings(op.log_summary)
     assert "kept none of its 2 rows (mindgym_solve_rate_too_hard: 2)" in line
     assert "the solver (fake) solved 2 of them less often than min_solve_rate (0.25)" in line
+    assert line.rstrip().endswith(
+        "`mindgym-report <export_path>` shows the rows it dropped when the recipe opens Data-Juicer's "
+        "tracer (open_tracer: true)"
+    )
     script.overrides["solve"] = lambda body: json.dumps({"answer": "42 km"})
     easy = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path / "easy"))
     run_filter(easy, dataset(["how far is C?"], ["42 kilometres"]))
