@@ -111,5 +111,5 @@ class GenerationMapper(RowTracing, LLMOpMixin, Mapper):
                 keep[i] = self.fail(row, self.reason_of(res, self.step))
         self.end_batch()
         if self.tracing:
-            self.trace(rows, before, keep)
+            self.trace(rows, keep, before)
         return rows_to_columns([r for r, k in zip(rows, keep) if k], out_keys)

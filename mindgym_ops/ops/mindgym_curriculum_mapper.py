@@ -97,5 +97,5 @@ class MindgymCurriculumMapper(RowTracing, Mapper):
                 new[self.image_key] = list(row.get(self.image_key) or [])
                 out.append(new)
         if self.tracing:  # the stage rows keep their record's text: only the dropped records are traced
-            self.trace(rows, [row.get(self.text_key) for row in rows], keep)
+            self.trace(rows, keep)
         return rows_to_columns(out, keys)

@@ -37,13 +37,15 @@ class RowTracing:
         """The reason a row left the op, where the trace (and a flagged row) carries it."""
         row[Fields.meta] = {**(row.get(Fields.meta) or {}), FAILURE_KEY: f"{self._name}:{reason}"}
 
-    def trace(self, rows: List[Dict[str, Any]], before: List[Any], keep: List[Optional[bool]]) -> None:
-        """Hand a batch to the tracer: each row as the op left it, its `text_key` before, and whether it stayed."""
+    def trace(self, rows: List[Dict[str, Any]], keep: List[Optional[bool]], before: Optional[List[Any]] = None) -> None:
+        """Hand a batch to the tracer: each row as the op left it, whether it stayed, and its `text_key` before the
+        op (None: the op never changes it, so only the dropped rows are traced)."""
         from data_juicer.core.tracer import check_tracer_collect_complete, collect_for_filter, collect_for_mapper
 
-        for row, text, kept in zip(rows, before, keep):
+        for i, (row, kept) in enumerate(zip(rows, keep)):
             if check_tracer_collect_complete(self._tracer, self._name):
                 return
+            text = row.get(self.text_key) if before is None else before[i]
             if not kept:
                 collect_for_filter(self._tracer, self._name, row, False)
             elif row.get(self.text_key) != text:
