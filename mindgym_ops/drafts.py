@@ -12,7 +12,7 @@ import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .matching import numbers, options, picked
-from .substance import content_terms, distinctive, normalise, stem
+from .substance import contains, content_terms, distinctive, normalise, stem
 from .text import offers_choice
 
 IRREGULAR = {
@@ -316,3 +316,33 @@ def wrong_choice(question: str, answer: str, seeds: Sequence[Dict[str, str]]) ->
     choices = options(question)
     said = picked(answer, choices)
     return choices[right] if said is not None and said != right else None
+
+
+def _in_document(answer: str, document: str) -> bool:
+    """The seed answer, or every number the code reads from it, stands in the document."""
+    if contains(document, answer):
+        return True
+    said, there = numbers(answer), set(numbers(document))
+    return bool(said) and all(n in there for n in said)
+
+
+def worked_out(question: str, answer: str, seeds: Sequence[Dict[str, str]], document: str) -> bool:
+    """Whether code works out the question's answer from two seed answers found in `document`, and `answer`
+    states it: the option the seed values make right ("Which is greater: A, or B?"), or the difference of two
+    measured seeds ("How many years passed between ...?"). Such an answer is verified by construction; a
+    solver that misses it finds the question hard, not wrong. False for anything else (the answer is the
+    model's word), and for rows without a document (image rows: their seed answers are not looked up)."""
+    if not document or not seeds:
+        return False
+    choices = options(question)
+    if choices:
+        right, named = expected_option(question, seeds), option_answers(choices, seeds)
+        return (
+            right is not None
+            and picked(answer, choices) == right
+            and all(_in_document(a, document) for a in named or ())
+        )
+    named, want = difference_of(question, seeds), expected_difference(question, seeds)
+    if named is None or want is None or not all(_in_document(a, document) for a in named):
+        return False
+    return wrong_difference(question, answer, seeds) is None

@@ -245,6 +245,9 @@ REASONS = {
         "{need} of them, one answer feeding the next",
         "wrong_answer": "the single-hop answers make {right!r} the right option, but the answer names the other one",
         "wrong_difference": "the single-hop answers differ by {want}, but the answer does not say {want}",
+        "leaves_draft": "the question leaves the suggested question ({draft!r}), so its answer cannot be worked out "
+        "from the single-hop answers; ask the suggested question, or reword it keeping both parts, and answer "
+        "{answer!r}",
     },
     "zh": {
         "copies_seed": "这个问题重复了第{n}个单跳问题（{seed!r}）；请写一个新问题，它必须把几个单跳答案组合起来才能回答，"
@@ -257,6 +260,8 @@ REASONS = {
         "single_seed": "这个问题只用到了{total}个单跳问题中的{used}个；它至少要用到{need}个，前一个答案引出下一个",
         "wrong_answer": "根据单跳问题的答案，正确的选项是{right!r}，但答案选了另一个",
         "wrong_difference": "根据单跳问题的答案，两者相差{want}，但答案没有给出{want}",
+        "leaves_draft": "这个问题偏离了建议的问题（{draft!r}），它的答案无法由单跳答案推出；请使用建议的问题，或在保留两部分的前提下改写，"
+        "并回答{answer!r}",
     },
 }
 

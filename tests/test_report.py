@@ -343,6 +343,17 @@ def assert_page_shows_the_export(dom, export: Path, shot: Path) -> None:
     nodes = [n for n in dom.find("section", id="scores").find_all("p") if "data-control" in n.attrs]
     shown = [(n.attrs["data-failed"], n.attrs["data-of"]) for n in nodes]
     assert shown == ([(str(control["failed"]), str(sum(control.values())))] if sum(control.values()) else [])
+    # verification: answers worked out by code, and the verified-hard ones the band kept
+    (ver,) = [n for n in dom.find("section", id="scores").find_all("p") if "data-verification" in n.attrs]
+    hard = sum(
+        bool(json.loads(r["__dj__stats__"].get("mindgym_solve_record") or "{}").get("verified_hard")) for r in rows
+    )
+    code = sum(r.get("answer_source") == "code" for r in rows)
+    assert (ver.attrs["data-code"], ver.attrs["data-hard"], ver.attrs["data-of"]) == (
+        str(code),
+        str(hard),
+        str(len(rows)),
+    )
     # substance: counted reasons and what the export itself shows
     substance = dom.find("section", id="substance")
     multihop = counts["mindgym_multihop_qa_mapper"]

@@ -615,3 +615,29 @@ def test_a_seed_whose_answer_the_question_states_is_not_drawn_on():
     assert check_multihop(q, "36 years", thinking, delta)[0] == "single_seed"
     asked = "How many years after the river delta ecosystem started was the river delta society named?"
     assert check_multihop(asked, "36 years", "Find when the ecosystem started and the society's name.", delta) is None
+
+
+def test_an_answer_worked_out_from_seeds_found_in_the_document_is_verified():
+    """`answer_source: code` (the self-consistency filter keeps such a row when the solver finds it hard): the
+    difference or the option that two seed answers found in the document decide, stated by the answer. The rows
+    are the real ones of tests/data/solver_rows_en.jsonl, which the 0.5B solver failed 4 times of 4."""
+    from mindgym_ops.drafts import worked_out
+
+    rows = [json.loads(line) for line in open("tests/data/solver_rows_en.jsonl")]
+    delta = next(r for r in rows if r["query"].startswith("How many years passed between when the river delta"))
+    args = (delta["query"], delta["response"], delta["sub_questions"], delta["background_document"])
+    assert worked_out(*args)  # 1759 and 1861 are in the report: 102 years
+    assert not worked_out(delta["query"], "100 years.", *args[2:])  # not the difference the seeds give
+    assert not worked_out(delta["query"], "A long time.", *args[2:])  # states no number
+    assert not worked_out(*args[:3], "The delta formed long ago.")  # the seed answers are not in the document
+    assert not worked_out(*args[:3], "")  # an image row: no document to find them in
+    money = _seeds(
+        ("What was the total amount spent on the school in 2000?", "$80,000"),
+        ("What was the total amount spent on the cafeteria in 2000?", "$50,000"),
+    )
+    doc = "In 2000 the town spent $80,000 on the school and $50,000 on the cafeteria."
+    choice = "Which is greater: the total amount spent on the school in 2000, or on the cafeteria in 2000?"
+    assert worked_out(choice, "The school: $80,000 against $50,000.", money, doc)
+    assert not worked_out(choice, "The cafeteria.", money, doc)  # the option the seed values make wrong
+    # an open question whose answer only the model wrote is not verified, however plausible
+    assert not worked_out("Who paid for the school?", "The town council", money, doc)

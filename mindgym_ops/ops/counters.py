@@ -139,6 +139,9 @@ def summary_line(t: Dict) -> str:
     line = f"{t['op']}: {t['rows_in']} rows in, kept {t['kept']}, dropped {sum(t['dropped'].values())} " f"({dropped})"
     if flagged:
         line += f", flagged ({flagged})"
+    for name, note in sorted((t.get("notes") or {}).items()):  # what the op counted about its rows (verified_hard)
+        if _is_tally(note):
+            line += f"; {name}: " + ", ".join(f"{k} {v}" for k, v in sorted(note.items()))
     return (
         line + f"; {t['requests']} requests, {t['cache_hits']} from cache; tokens prompt "
         f"{u.get('prompt_tokens', 0)} + completion {u.get('completion_tokens', 0)}{per}"

@@ -3,13 +3,15 @@ from typing import Dict, Optional
 from data_juicer.ops.base_op import OPERATORS, TAGGING_OPS
 from pydantic import PositiveInt
 
+from ..drafts import worked_out
 from ..llm import ErrorKind, LLMError
 from ..pairing import similarity
 from ..schemas import MultiHop, check_choice
-from ..substance import SubstanceThresholds, check_multihop
+from ..substance import REASONS, SubstanceThresholds, check_multihop
 from .base import FEEDBACK, Request
 from .cross_rows import SOURCES, pair_units, seed_source
 from .mapper_base import GenerationMapper
+from .rows import answer_source
 
 OP_NAME = "mindgym_multihop_qa_mapper"
 COMBINE = ("within_row", "across_rows")
@@ -27,12 +29,22 @@ class MindgymMultihopQaMapper(GenerationMapper):
     states the answer is retried. A reply that is not multi-hop (copies a seed question or the prompt,
     states its own or a bridge answer, draws on fewer than `min_seeds` seeds; see
     `mindgym_ops.substance`) is retried with the reason fed back, then dropped or flagged as
-    `multihop_<check>`. Writes `multihop_question`, `multihop_answer`, `thinking` and copies
-    question/answer into `query`/`response`; provenance under `__dj__meta__.mindgym_multihop`."""
+    `multihop_<check>`; so is a question that leaves the worked draft a Comparison or Temporal set was shown, when
+    code cannot work its answer out (`leaves_draft`, `verify_drafts`). Writes `multihop_question`, `multihop_answer`, `thinking`, `answer_source` (how the
+    answer is known: `code`, worked out from two seed answers found in the document, see
+    `mindgym_ops.drafts.worked_out`; else `model`) and copies question/answer into `query`/`response`;
+    provenance under `__dj__meta__.mindgym_multihop`."""
 
     step = "multihop"
     meta_key = "mindgym_multihop"
-    output_defaults = {"multihop_question": "", "multihop_answer": "", "thinking": "", "query": "", "response": ""}
+    output_defaults = {
+        "multihop_question": "",
+        "multihop_answer": "",
+        "thinking": "",
+        "answer_source": "",
+        "query": "",
+        "response": "",
+    }
 
     def __init__(
         self,
@@ -43,6 +55,7 @@ class MindgymMultihopQaMapper(GenerationMapper):
         min_seeds: PositiveInt = 2,
         seed_use_overlap: float = 0.4,
         drafts: bool = True,
+        verify_drafts: bool = True,
         image_root: Optional[str] = None,
         allow_external_images: bool = False,
         backend: Optional[str] = None,
@@ -70,6 +83,9 @@ class MindgymMultihopQaMapper(GenerationMapper):
         :param seed_use_overlap: a seed counts as drawn on when this share of its question's words appears.
         :param drafts: show a worked draft question built from two seeds of a Comparison or Temporal set
             (English; see mindgym_ops.drafts): small models copy a seed question without one.
+        :param verify_drafts: a set shown a worked draft must end in a question whose answer code works out from its
+            seeds (the draft, or a rewording that keeps both parts; else `multihop_leaves_draft`, retried with the
+            reason); false: any question that passes the other checks.
         :param image_root: image rows: images must lie inside this folder (default: the working directory).
         :param allow_external_images: accept image paths outside image_root.
         :param backend: api, vllm, hf or local (env MINDGYM_BACKEND overrides).
@@ -93,7 +109,7 @@ class MindgymMultihopQaMapper(GenerationMapper):
             if not 0 < float(value) <= 1:
                 raise ValueError(f"{name} must be a number in (0, 1], got {value!r}")
         self.limits = SubstanceThresholds(float(max_seed_overlap), int(min_seeds), float(seed_use_overlap))
-        self.drafts = drafts
+        self.drafts, self.verify_drafts = drafts, verify_drafts
         self.image_root, self.allow_external_images = image_root, allow_external_images
         self.init_llm(
             locals(),
@@ -119,14 +135,17 @@ class MindgymMultihopQaMapper(GenerationMapper):
         return Request(self.system_messages() + self.user(prompt, self.checked_images(row)), MultiHop, names)
 
     def check_reply(self, row, parsed):
-        return check_multihop(
-            parsed.multihop_question,
-            parsed.multihop_answer,
-            parsed.thinking,
-            row["sub_questions"],
-            self.limits,
-            self.language,
-        )
+        question, answer, seeds = parsed.multihop_question, parsed.multihop_answer, row["sub_questions"]
+        failed = check_multihop(question, answer, parsed.thinking, seeds, self.limits, self.language)
+        if failed or not (self.drafts and self.verify_drafts) or row.get(SOURCES) or row.get(self.image_key):
+            return failed
+        shown = seed_source(row, self.drafts)
+        if shown["draft"] and not worked_out(question, answer, seeds, row.get("background_document") or ""):
+            # the 0.5B drifted from "How many years passed between when the station was built and when it was
+            # named?" to "How many years did the station begin collecting data in each year?"
+            message = REASONS[self.language]["leaves_draft"].format(draft=shown["draft"], answer=shown["draft_answer"])
+            return "leaves_draft", message
+        return None
 
     def provenance_extra(self, row, parsed):
         cross = row.get(SOURCES)
@@ -143,3 +162,4 @@ class MindgymMultihopQaMapper(GenerationMapper):
         row["thinking"] = parsed.thinking
         row["multihop_question"] = row["query"] = parsed.multihop_question
         row["multihop_answer"] = row["response"] = parsed.multihop_answer
+        row["answer_source"] = answer_source(row, self.image_key)

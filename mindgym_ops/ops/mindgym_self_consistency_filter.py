@@ -12,7 +12,7 @@ from ..schemas import Solution, agreement_schema
 from ..text import cut_to_budget
 from .base import Request
 from .judge_base import FAILED, JudgeFilter, failure_policy
-from .rows import ROW_ID
+from .rows import ROW_ID, answer_source
 from .wording import CONTROL_ANSWER
 
 OP_NAME = "mindgym_self_consistency_filter"
@@ -36,7 +36,14 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
     text."): a judge that calls it right is not reading (the 0.5B said "true" to every attempt), so its
     verdicts are set aside, the attempts only it could decide count as unsolved, and the record says
     `judge_control: failed` (counted in the op's notes and the report, with one warning). Keeps rows
-    with min_solve_rate <= rate <= max_solve_rate (default: solved at least once and not every time)."""
+    with min_solve_rate <= rate <= max_solve_rate (default: solved at least once and not every time).
+
+    The solve rate is the row's difficulty, not a verdict on its answer: an answer that code works out from
+    two seed answers found in the document (`answer_source: code`, see `mindgym_ops.drafts.worked_out`) is
+    verified by construction, and a solver that misses it says the question is hard for this model, which
+    is what a curriculum should teach. Such a row is kept below min_solve_rate (`verified_hard` in its solve
+    record, counted in the op's notes); `keep_verified_hard: false` restores the strict band. The upper
+    edge (too easy) holds for every row."""
 
     primary_stat = SOLVE_RATE
     steps = ("solve", "agree")
@@ -49,6 +56,7 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         solver_temperature: float = 0.8,
         context_key: Optional[str] = "background_document",
         max_context_tokens: PositiveInt = 1500,
+        keep_verified_hard: bool = True,
         on_failure: str = "drop",
         on_judge_failure: Optional[str] = None,
         backend: Optional[str] = None,
@@ -72,6 +80,9 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         :param context_key: the row field the solver reads before the question (its source text); None or
             "" for the question alone.
         :param max_context_tokens: the context is cut to about this many tokens.
+        :param keep_verified_hard: keep a row solved less often than min_solve_rate when code worked its answer
+            out from seed answers found in the document (verified, so hard rather than wrong); false: the strict
+            band drops it as too hard.
         :param on_failure: drop or flag (keep, error in the solve record) a row whose attempts or verdicts could
             not be obtained.
         :param on_judge_failure: the old name of on_failure: keep (= flag) or drop.
@@ -92,6 +103,7 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
             self.max_solve_rate = 1.0
         self.solver_sampling = {"temperature": solver_temperature}
         self.context_key, self.max_context_tokens = context_key or None, max_context_tokens
+        self.keep_verified_hard = keep_verified_hard
         self.init_llm(
             locals(),
             on_failure=failure_policy(on_failure, on_judge_failure),
@@ -162,7 +174,8 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
 
     def score(self, row, replies):
         attempts = self.attempts(replies)
-        record = {"attempts": attempts, "method": "rule", **self.llm.describe()}
+        record = {"attempts": attempts, "method": "rule", "answer_source": answer_source(row, self.image_key)}
+        record.update(self.llm.describe())
         record["working"] = [res.parsed.reasoning[:300] if res.ok else None for res in replies["solve"]]
         record["solver_failures"] = sum(a is None for a in attempts)
         question, reference = self.question(row)
@@ -184,6 +197,11 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
                 record["error"] = res.error.to_dict()
         record["verdicts"] = verdicts
         rate = FAILED if "error" in record else sum(verdicts) / self.k
+        if rate != FAILED and rate < self.min_solve_rate and record["answer_source"] == "code":
+            record["verified_hard"] = True  # hard for this solver, right by construction
+            if self.keep_verified_hard:
+                tally = self.counters.notes.setdefault("verified_hard", {"kept": 0})
+                tally["kept"] += 1
         return {SOLVE_RATE: rate, SOLVE_RECORD: json.dumps(record, ensure_ascii=False)}
 
     def control(self, outcome: str) -> str:
@@ -223,4 +241,7 @@ class MindgymSelfConsistencyFilter(JudgeFilter):
         )
 
     def in_band(self, stats):
-        return self.bounds_ok(stats[SOLVE_RATE], self.min_solve_rate, self.max_solve_rate)
+        rate = stats[SOLVE_RATE]
+        if self.keep_verified_hard and rate < self.min_solve_rate:
+            return bool(json.loads(stats[SOLVE_RECORD]).get("verified_hard"))  # right by construction, hard here
+        return self.bounds_ok(rate, self.min_solve_rate, self.max_solve_rate)

@@ -9,6 +9,8 @@ import json
 import sys
 from typing import Any, Dict, Iterable, List, Optional
 
+from ..drafts import worked_out
+
 ROW_ID = "mindgym_row_id"
 FAILURE_KEY = "mindgym_failure"  # meta key: "" on good rows, "<op>:<reason>" on rows a mapper flagged
 
@@ -40,6 +42,18 @@ def row_id(row: Dict[str, Any], position: int) -> str:
         return str(rid)
     blob = json.dumps({k: v for k, v in row.items() if not k.startswith("__dj__")}, sort_keys=True, default=str)
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:12] + f"-{position}"
+
+
+def answer_source(row: Dict[str, Any], image_key: str = "images") -> str:
+    """How a record's answer is known: `code` when code works it out from two seed answers found in the row's
+    document (`drafts.worked_out`; an image row's seeds are not looked up in a document), else `model`."""
+    found = worked_out(
+        row.get("multihop_question") or row.get("query") or "",
+        row.get("multihop_answer") or row.get("response") or "",
+        row.get("sub_questions") or [],
+        "" if row.get(image_key) else row.get("background_document") or "",
+    )
+    return "code" if found else "model"
 
 
 def ray_running() -> bool:

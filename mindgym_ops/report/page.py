@@ -203,6 +203,12 @@ Data-Juicer's log line for the op (default executor), else the rows the next op 
 {{ of }} rows: there, the attempts only it could decide count as unsolved</span>
 {% else %}<span class="good">the agreement judge called the non-answer wrong on all {{ of }} rows</span>{% endif %}</p>
 {% endif %}
+<h3>Verification</h3>
+{% set ver = scores.verification %}
+<p data-verification data-code="{{ ver.code }}" data-hard="{{ ver.hard }}" data-of="{{ ver.of }}">
+{{ ver.code }} of {{ ver.of }} exported answers were worked out by code from seed answers found in the document;
+the others are the model's word. {{ ver.hard }} of them are <b>verified-hard</b>: the solver solved them less often
+than the band's lower edge, so they are hard for this model, not wrong, and were kept.</p>
 </section>
 
 <section id="substance">

@@ -172,7 +172,19 @@ def scores(rows: List[Dict[str, Any]], steps: Iterable[Step] = ()) -> Dict[str, 
         ],
         "calibrations": judge_calibrations(rows, steps),
         "control": agreement_control(steps),
+        "verification": verification(rows),
     }
+
+
+def verification(rows: List[Dict[str, Any]]) -> Dict[str, int]:
+    """How the exported answers are known: worked out by code from seed answers found in the document
+    (`answer_source: code`), and of those the verified-hard ones, which the solver missed (kept as hard, not
+    wrong)."""
+    hard = 0
+    for r in rows:
+        record = _json(stats(r).get(SOLVE_RECORD))
+        hard += bool(isinstance(record, dict) and record.get("verified_hard"))
+    return {"of": len(rows), "code": sum(r.get("answer_source") == "code" for r in rows), "hard": hard}
 
 
 def agreement_control(steps: Iterable[Step]) -> Dict[str, int]:

@@ -17,16 +17,15 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
 
-import yaml
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
+
+from _jobs import main_job_recipe, run_dj  # noqa: E402
 
 from mindgym_ops.substance import check_multihop  # noqa: E402
 
@@ -68,29 +67,11 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         tmp = os.path.abspath(a.out) if a.out else scratch
         os.makedirs(tmp, exist_ok=True)
-        recipe = yaml.safe_load(open(os.path.join(ROOT, "recipes", "mindgym_text.yaml")))
-        recipe["generated_dataset_config"]["length"] = a.rows
-        recipe["export_path"] = os.path.join(tmp, "out", "result.jsonl")
-        for step in recipe["process"]:
-            for args in step.values():
-                if isinstance(args, dict) and "cache_dir" in args:
-                    args["cache_dir"] = os.path.join(tmp, "cache")
-                if a.seed is not None and isinstance(args, dict) and "seed" in (args.get("sampling_params") or {}):
-                    args["sampling_params"]["seed"] = a.seed
-        path = os.path.join(tmp, "recipe.yaml")
-        yaml.safe_dump(recipe, open(path, "w"))
-        env = {k: v for k, v in os.environ.items() if k not in ("MINDGYM_BACKEND", "MINDGYM_MODEL")}
-        exe = os.path.join(os.path.dirname(sys.executable), "dj-process")
-        t0 = time.time()
-        done = subprocess.run([exe, "--config", path], env=env, capture_output=True, text=True, cwd=tmp)
-        wall = time.time() - t0
-        log = done.stdout + done.stderr
-        with open(os.path.join(tmp, "dj.log"), "w") as f:
-            f.write(log)
-        if done.returncode != 0:
-            sys.exit(log[-3000:])
-        rows = [json.loads(line) for line in open(recipe["export_path"])]
+        path = main_job_recipe(tmp, a.rows, a.seed)
+        wall, log = run_dj(path, tmp)
+        rows = [json.loads(line) for line in open(os.path.join(tmp, "out", "result.jsonl"))]
         records = len(rows)
+        hard = sum(bool(json.loads(r["__dj__stats__"]["mindgym_solve_record"]).get("verified_hard")) for r in rows)
         real = sum(
             check_multihop(r["multihop_question"], r["multihop_answer"], r["thinking"], r["sub_questions"]) is None
             for r in rows
@@ -102,6 +83,10 @@ def main():
     floor = prompt / prompt_rate + completion / decode_rate
     print(f"main job cold: {a.rows} rows -> {records} records, wall {wall:.0f} s ({wall / 60:.1f} min)")
     print(f"records that pass the substance checks (mindgym_ops.substance.check_multihop): {real} of {records}")
+    print(
+        f"verified-hard records (answer worked out by code, solved less often than min_solve_rate): {hard}; the "
+        f"strict band (keep_verified_hard: false) keeps {records - hard}"
+    )
     for name, secs, left in _OP_DONE.findall(log):
         print(f"  {name}: {float(secs):.0f} s, {left} rows left")
     for name, rows_in, kept, requests, p, c in ops:
@@ -122,6 +107,7 @@ def main():
                 "wall_s": round(wall),
                 "records": records,
                 "records_passing_substance": real,
+                "verified_hard": hard,
                 "floor_s": round(floor),
                 "wall_over_floor": round(wall / floor, 2),
             }

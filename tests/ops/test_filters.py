@@ -281,6 +281,40 @@ def test_a_difference_of_two_seed_answers_is_decided_by_the_rule(api_env, script
     assert script.seen["agree"] == 0
 
 
+def test_a_verified_answer_the_solver_misses_is_kept_as_hard_not_dropped(api_env, script, tmp_path):
+    """The 0.5B solver cannot subtract two years, but code worked the answer out from two seed answers found in
+    the document: the row is hard for this model, which is what the curriculum teaches, not wrong. It is kept,
+    marked and counted apart; `keep_verified_hard: false` restores the strict band; a model-written answer the
+    solver never reaches is still dropped as too hard, and the upper edge holds for every row."""
+    script.overrides["solve"] = lambda body: json.dumps(
+        {"answer": "1997 - 1994 = 7" if "case" in user_text(body) else "3"}
+    )
+    seeds = [{"question": "In which year did the case begin?", "answer": "1994"}]
+    seeds.append({"question": "In which year did the case end?", "answer": "1997"})
+    questions = ["How many years passed between when the case began and when the case ended?"] * 2
+    samples = dataset(questions + ["How many years did the dam take to build?"], ["3 years"] * 3)
+    samples["sub_questions"] = [seeds, seeds, seeds]
+    samples["background_document"] = [
+        "The Brandt case began in Kessa in 1994; Judge Hale closed it in 1997.",
+        "The Brandt case began in Kessa; Judge Hale closed it years later.",  # the seed answers are not in it
+        "The dam was built between 1994 and 1997.",
+    ]
+    op = MindgymSelfConsistencyFilter(k=4, backend="api", model="fake", work_dir=str(tmp_path))
+    stats, keep = run_filter(op, samples)
+    records = [json.loads(s["mindgym_solve_record"]) for s in stats]
+    assert [s["mindgym_solve_rate"] for s in stats] == [0.0, 0.0, 1.0]
+    assert [r["answer_source"] for r in records] == ["code", "model", "model"]
+    assert keep == [True, False, False] and records[0]["verified_hard"] is True and "verified_hard" not in records[1]
+    assert op.counters.notes["verified_hard"] == {"kept": 1}
+    assert op.counters.dropped == {"mindgym_solve_rate_too_hard": 1, "mindgym_solve_rate_too_easy": 1}
+    strict = MindgymSelfConsistencyFilter(
+        k=4, keep_verified_hard=False, backend="api", model="fake", work_dir=str(tmp_path / "strict")
+    )
+    stats, keep = run_filter(strict, {**samples, Fields.stats: [{} for _ in range(3)]})
+    assert keep == [False, False, False] and "verified_hard" not in strict.counters.notes
+    assert json.loads(stats[0]["mindgym_solve_record"])["verified_hard"] is True  # still marked, not kept
+
+
 @pytest.mark.parametrize(
     "ref,cand,expected",
     [

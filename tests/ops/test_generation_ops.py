@@ -121,6 +121,58 @@ def test_multihop_writes_query_response_and_provenance(api_env, tmp_path):
     assert prov["usage"]["prompt_tokens"] > 50 and prov["attempts"] == 1
 
 
+def test_a_question_that_leaves_its_worked_draft_is_retried_and_the_record_says_code_worked_its_answer_out(
+    api_env, script, tmp_path
+):
+    """Seen in the main job on the 0.5B model: shown "How many years passed between when the station was built and
+    when it was named?" (1965, 1967), it wrote "How many years did El Dorado Mountain Weather Station begin
+    collecting data in each year?", which no code can check. Such a reply is refused with the draft in the reason;
+    a reply that keeps the draft's two parts is kept, `answer_source: code`."""
+    seeds = [
+        {"question": "In which year was the El Dorado station built?", "answer": "1965"},
+        {"question": "In which year was the El Dorado station named?", "answer": "1967"},
+    ]
+    draft = (
+        "How many years passed between when the El Dorado station was built and when the El Dorado station was named?"
+    )
+    replies = iter(
+        [
+            ("How many years did the El Dorado station begin collecting data in each year?", "1965, 1967 and 1968."),
+            (draft, "2 years, from 1965 to 1967."),
+        ]
+    )
+
+    bodies = []
+
+    def multihop(body):
+        bodies.append(body)
+        question, answer = next(replies)
+        return json.dumps(
+            {
+                "thinking": "Find when it was built, then when it was named.",
+                "multihop_question": question,
+                "multihop_answer": answer,
+            }
+        )
+
+    script.overrides["multihop"] = multihop
+    rows = seeded_rows(
+        ["The El Dorado station was built in 1965 by Ann Lee and named in 1967 by Bo Park."], seeds=False
+    )
+    rows.update(sub_questions=[seeds], relationship_category=["Temporal"], language=["en"])
+    op = MindgymMultihopQaMapper(backend="api", model="fake", work_dir=str(tmp_path))
+    out = op.process_batched(rows)
+    assert out["multihop_question"] == [draft] and out["answer_source"] == ["code"]
+    assert json.loads(out[Fields.meta][0]["mindgym_multihop"])["attempts"] == 2
+    feedback = user_text(bodies[-1])  # the retry's last user turn: the reason, with the draft's answer
+    assert "leaves the suggested question" in feedback and "'2 years'" in feedback
+    # verify_drafts: false keeps the first question, the model's word
+    replies = iter([("How many years did the El Dorado station begin collecting data in each year?", "1965, 1967.")])
+    loose = MindgymMultihopQaMapper(verify_drafts=False, backend="api", model="fake", work_dir=str(tmp_path / "loose"))
+    out = loose.process_batched(rows)
+    assert out["answer_source"] == ["model"]
+
+
 def test_across_rows_bridges_similar_rows_and_names_both(api_env, tmp_path):
     docs = [
         "The Halden grain exchange charged merchants silver coins per wagon near the river port.",
