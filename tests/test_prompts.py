@@ -53,6 +53,8 @@ VARIABLES = {
     "answer_b": "Thursday.",
     "reason": "the question repeats single-hop question 1",
     "structured": True,
+    "document": "In 1847 the port of Halden opened a grain exchange; the council meets on Thursdays.",
+    "thinking_first": False,
 }
 URL = {"base_url": "http://127.0.0.1:9/v1"}
 CASES = [(lang, name) for lang in ("en", "zh") for name in available(lang)]

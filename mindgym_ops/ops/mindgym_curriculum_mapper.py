@@ -1,29 +1,40 @@
+import json
 from typing import Dict, Optional
 
-from data_juicer.ops.base_op import OPERATORS, Mapper
+from data_juicer.ops.base_op import OPERATORS, TAGGING_OPS, Mapper
+from data_juicer.utils.constant import Fields
+from pydantic import PositiveInt
 
 from ..prompts import load_templates
 from ..schemas import LANGUAGES, check_choice
-from ..text import hash_index
-from .rows import ROW_ID, columns_to_rows, row_number, rows_to_columns
+from ..text import cut_to_budget
+from .rows import columns_to_rows, rows_to_columns
 from .tracing import RowTracing
 from .wording import CURRICULUM_LABELS
 
 OP_NAME = "mindgym_curriculum_mapper"
 SPLITS = ("round_robin", "all")
 STAGES = (1, 2, 3, 4)
+META_KEY = "mindgym_curriculum"
 
 
+@TAGGING_OPS.register_module(OP_NAME)
 @OPERATORS.register_module(OP_NAME)
 class MindgymCurriculumMapper(RowTracing, Mapper):
     """Turns each record into rows for the four thinking-curriculum stages, in ms-swift `messages` form.
 
     Stages: (1) question + thinking -> answer, (2) question + answer -> thinking, (3) question ->
     answer + thinking, (4) question -> answer. Reads `multihop_question`, `multihop_answer`,
-    `thinking` and `images` (image records get an `<image>` tag per image). Writes `messages`
-    (a JSON-compatible list of {role, content}), `curriculum_stage` (1-4) and keeps `images`.
-    `split: round_robin` gives each record one stage (disjoint quarters, as in the paper);
-    `all` puts every record in every stage. Records missing a question, answer or thinking are dropped."""
+    `thinking`, `images` and the record's source text (`document_key`, default `background_document`).
+    A question about invented facts is answerable only with them, so each row carries its source in front
+    of the question: an image record its images (an `<image>` tag per image), a text record its document,
+    cut to `max_document_tokens` (the cut is recorded in `__dj__meta__.mindgym_curriculum`); `grounded:
+    false` keeps the paper's bare question. `thinking_first: true` writes stage 3 as thinking, then answer
+    (the paper: answer, then thinking), so that a model trained on it still reasons before it answers.
+    Writes `messages` (a JSON-compatible list of {role, content}), `curriculum_stage` (1-4) and keeps
+    `images`. `split: round_robin` deals the records of a batch out to the stages in turn (disjoint quarters, as
+    in the paper); `all` puts every record in every stage. Records missing a question, answer or thinking are
+    dropped."""
 
     _batched_op = True
 
@@ -31,6 +42,10 @@ class MindgymCurriculumMapper(RowTracing, Mapper):
         self,
         split: str = "round_robin",
         language: Optional[str] = None,
+        grounded: bool = True,
+        document_key: str = "background_document",
+        max_document_tokens: PositiveInt = 1024,
+        thinking_first: bool = False,
         prompt_templates: Optional[Dict[str, str]] = None,
         *args,
         **kwargs,
@@ -40,6 +55,11 @@ class MindgymCurriculumMapper(RowTracing, Mapper):
 
         :param split: round_robin (each record in one stage) or all (every record in every stage).
         :param language: en or zh instructions; default: each row's `language` field, else en.
+        :param grounded: put a text record's document in front of its question (image records always carry
+            their images); false: the paper's bare question.
+        :param document_key: the field that holds a text record's source document.
+        :param max_document_tokens: the document is cut to about this many tokens.
+        :param thinking_first: stage 3 as thinking, then answer (default: the paper's answer, then thinking).
         :param prompt_templates: overrides by name (curriculum_stage1 .. curriculum_stage4).
         """
         super().__init__(*args, **kwargs)
@@ -48,37 +68,48 @@ class MindgymCurriculumMapper(RowTracing, Mapper):
             check_choice("language", language, LANGUAGES)
         self.split = split
         self.language = language
-        names = {f"curriculum_stage{k}": ("question", "answer", "thinking") for k in STAGES}
+        self.grounded, self.document_key, self.max_document_tokens = grounded, document_key, max_document_tokens
+        self.thinking_first = thinking_first
+        names = {f"curriculum_stage{k}": ("question", "answer", "thinking", "document") for k in STAGES}
+        names["curriculum_stage3"] += ("thinking_first",)
         self.templates = {lang: load_templates(lang, names, prompt_templates) for lang in LANGUAGES}
 
-    def _stages(self, row: Dict, pos: int):
-        if self.split == "all":
-            return STAGES
-        rid = str(row.get(ROW_ID) or "")
-        index = row_number(rid)
-        index = hash_index(rid or str(pos)) if index is None else index
-        return (STAGES[index % 4],)
+    def _stages(self, index: int):
+        """The stages of the index-th complete record of a batch: round-robin, as the paper deals its records out
+        (so that every stage gets its quarter, whichever rows the filters kept), or all four."""
+        return STAGES if self.split == "all" else (STAGES[index % 4],)
 
-    def messages(self, row: Dict, stage: int, language: str):
+    def document(self, row: Dict) -> Dict:
+        """The source a text record's rows carry (none for image records and in the bare format), and whether
+        it was cut."""
+        text = row.get(self.document_key) if self.grounded and not row.get(self.image_key) else None
+        if not isinstance(text, str) or not text.strip():
+            return {"document": "", "cut": False}
+        text, cut = cut_to_budget(text.strip(), self.max_document_tokens)
+        return {"document": text, "cut": cut}
+
+    def messages(self, row: Dict, stage: int, language: str, document: str = ""):
         q, a, t = row["multihop_question"], row["multihop_answer"], row["thinking"]
-        user = self.templates[language][f"curriculum_stage{stage}"].render(question=q, answer=a, thinking=t)
+        template = self.templates[language][f"curriculum_stage{stage}"]
+        user = template.render(question=q, answer=a, thinking=t, document=document, thinking_first=self.thinking_first)
         images = row.get(self.image_key) or []
         if images:
             user = "<image>" * len(images) + "\n" + user
         label = CURRICULUM_LABELS[language]
+        both = (label["thinking"] + t, label["answer"] + a)
         target = {
             1: label["answer"] + a,
             2: label["thinking"] + t,
-            3: label["answer"] + a + "\n\n" + label["thinking"] + t,
+            3: "\n\n".join(both if self.thinking_first else both[::-1]),
             4: label["answer"] + a,
         }[stage]
         return [{"role": "user", "content": user}, {"role": "assistant", "content": target}]
 
     def process_batched(self, samples, rank=None):
         rows = columns_to_rows(samples)
-        keys = list(dict.fromkeys(list(samples.keys()) + ["messages", "curriculum_stage", self.image_key]))
+        keys = list(dict.fromkeys(list(samples.keys()) + ["messages", "curriculum_stage", self.image_key, Fields.meta]))
         out, keep = [], []
-        for pos, row in enumerate(rows):
+        for row in rows:
             keep.append(
                 all(
                     isinstance(row.get(k), str) and row[k].strip()
@@ -90,11 +121,15 @@ class MindgymCurriculumMapper(RowTracing, Mapper):
                     self.mark_dropped(row, "curriculum_incomplete")
                 continue
             language = self.language or (row.get("language") if row.get("language") in LANGUAGES else "en")
-            for stage in self._stages(row, pos):
+            source = self.document(row)
+            grounding = "images" if row.get(self.image_key) else ("document" if source["document"] else "none")
+            note = {"grounding": grounding, "document_cut": source["cut"], "thinking_first": self.thinking_first}
+            for stage in self._stages(sum(keep) - 1):
                 new = dict(row)
-                new["messages"] = self.messages(row, stage, language)
+                new["messages"] = self.messages(row, stage, language, source["document"])
                 new["curriculum_stage"] = stage
                 new[self.image_key] = list(row.get(self.image_key) or [])
+                new[Fields.meta] = {**(row.get(Fields.meta) or {}), META_KEY: json.dumps(note)}
                 out.append(new)
         if self.tracing:  # the stage rows keep their record's text: only the dropped records are traced
             self.trace(rows, keep)

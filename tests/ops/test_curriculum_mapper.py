@@ -23,6 +23,12 @@ def test_round_robin_gives_disjoint_quarters():
     out = MindgymCurriculumMapper().process_batched(records(8))
     assert Counter(out["curriculum_stage"]) == {1: 2, 2: 2, 3: 2, 4: 2}
     assert len(set(out["mindgym_row_id"])) == 8
+    # the records the filters kept, whatever their row numbers (r0, r4, r8, r12 all leave 0 by 4), share the stages
+    rows = records(5)
+    rows["mindgym_row_id"] = ["r0", "r4", "r8", "r12", "r16"]
+    rows["thinking"][2] = ""  # left out: the next complete record takes its turn
+    out = MindgymCurriculumMapper().process_batched(rows)
+    assert out["curriculum_stage"] == [1, 2, 3, 4] and out["mindgym_row_id"] == ["r0", "r4", "r12", "r16"]
 
 
 def test_all_puts_every_record_in_every_stage_with_the_right_sides():
@@ -35,6 +41,61 @@ def test_all_puts_every_record_in_every_stage_with_the_right_sides():
     assert "A0" not in user[3] and "T0" not in user[3] and target[3] == "Answer: A0\n\nThinking: T0"
     assert "A0" not in user[4] and "T0" not in user[4] and target[4] == "Answer: A0"  # Q -> A
     assert all(m[0]["role"] == "user" and m[1]["role"] == "assistant" for m in by_stage.values())
+
+
+DOC = "In 1994 the case began in Elmwood. Judge Hale closed it in 1997, after 212 hearings."
+
+
+def test_text_rows_carry_their_document_in_front_of_the_question():
+    """A question about invented facts is answerable only with them: every stage row of a text record holds the
+    record's document before its question, in both languages; the bare format leaves it out."""
+    for language, label, q_label in (("en", "Document:", "Question:"), ("zh", "文档：", "问题：")):
+        rows = records(1, language)
+        rows["background_document"] = [DOC]
+        rows["__dj__meta__"] = [{}]
+        out = MindgymCurriculumMapper(split="all").process_batched(rows)
+        assert len(out["messages"]) == 4
+        for messages, meta in zip(out["messages"], out["__dj__meta__"]):
+            user = messages[0]["content"]
+            assert DOC in user and user.index(label) < user.index(DOC) < user.index(
+                q_label + (" " if language == "en" else "") + "Q0?"
+            )
+            assert json.loads(meta["mindgym_curriculum"]) == {
+                "grounding": "document",
+                "document_cut": False,
+                "thinking_first": False,
+            }
+        bare = MindgymCurriculumMapper(split="all", grounded=False).process_batched(rows)
+        assert all(DOC not in m[0]["content"] and label not in m[0]["content"] for m in bare["messages"])
+        assert json.loads(bare["__dj__meta__"][0]["mindgym_curriculum"])["grounding"] == "none"
+
+
+def test_a_long_document_is_cut_and_the_cut_recorded():
+    rows = records(1)
+    rows["background_document"] = [" ".join([DOC] * 200)]
+    out = MindgymCurriculumMapper(split="all", max_document_tokens=100).process_batched(rows)
+    user = out["messages"][0][0]["content"]
+    assert DOC in user and user.count("Judge Hale") < 10
+    assert json.loads(out["__dj__meta__"][0]["mindgym_curriculum"])["document_cut"] is True
+
+
+def test_image_records_carry_their_images_not_a_document():
+    rows = records(1, images=["/d/a.png"])
+    rows["background_document"] = [DOC]
+    out = MindgymCurriculumMapper(split="all").process_batched(rows)
+    assert all(m[0]["content"].startswith("<image>\n") and DOC not in m[0]["content"] for m in out["messages"])
+    assert json.loads(out["__dj__meta__"][0]["mindgym_curriculum"])["grounding"] == "images"
+
+
+def test_thinking_first_puts_the_reasoning_before_the_answer_in_stage_3():
+    out = MindgymCurriculumMapper(split="all", thinking_first=True).process_batched(records(1))
+    user, target = [
+        (m[0]["content"], m[1]["content"]) for s, m in zip(out["curriculum_stage"], out["messages"]) if s == 3
+    ][0]
+    assert target == "Thinking: T0\n\nAnswer: A0"
+    assert user.startswith("Think through the challenging question below step by step, then give the answer.")
+    paper = MindgymCurriculumMapper(split="all").process_batched(records(1))
+    assert paper["messages"][2][1]["content"] == "Answer: A0\n\nThinking: T0"
 
 
 def test_chinese_instructions_and_image_tags():
