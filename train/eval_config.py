@@ -16,6 +16,7 @@ from .common import (
     NonEmpty,
     Text,
     looks_local,
+    make_packaged,
     read_jsonl,
     read_yaml,
     validate,
@@ -178,7 +179,8 @@ def load_eval_config(path: str, dry_run: bool = False) -> EvalConfig:
     A dry run accepts inputs that are not there yet: a curriculum without a finished stage (`curriculum_pending`;
     its stages are left out), local checkpoints, datasets and win-rate questions (listed in `missing`). A real run
     refuses them."""
-    doc = validate(EvalFile, read_yaml(path), path)
+    raw = read_yaml(path)
+    doc = validate(EvalFile, raw, path)
     missing: List[str] = []
     pending = None
 
@@ -199,6 +201,9 @@ def load_eval_config(path: str, dry_run: bool = False) -> EvalConfig:
         raise ConfigError(
             f"no models to evaluate: no base_model or models, and no curriculum stages yet in {doc.curriculum_dir}"
         )
+    if not dry_run and not doc.endpoint:
+        for model in [raw.get("base_model")] + [m.get("path") for m in raw.get("models") or [] if isinstance(m, dict)]:
+            make_packaged(model)
     for m in models:
         if looks_local(m.path) and not os.path.isdir(m.path) and not doc.endpoint:
             absent(f"checkpoint for model {m.name!r} not found: {m.path}", m.path)

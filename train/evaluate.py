@@ -20,6 +20,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from .common import OFFLINE_ENV, ConfigError, find_program, parse_cli
 from .eval_config import MM_BENCHMARKS, EvalConfig, EvalModel, load_eval_config
+from .metrics import review_figures, wilson
 
 SERVED = "<served>"  # a served task's api_url in the plan, until the runner has started the server
 
@@ -235,30 +236,56 @@ def evaluate(cfg: EvalConfig, run_task: Callable[[Dict[str, Any]], None] = run_o
                     print(f"[{model.name}] {step['bench']} (served at {ep['url']})", flush=True)
                     run_task({**step["task"], "api_url": ep["url"], "model": ep["model"]})
     scores: Dict[str, Dict[str, float]] = {m.name: {} for m in cfg.models}
+    figures: Dict[str, Dict[str, Dict[str, Any]]] = {m.name: {} for m in cfg.models}
     for step in steps:
-        scores[step["model"].name][step["bench"]] = read_score(report_path(cfg, step["model"], step["bench"]))
-    write_results(cfg, scores)
+        model, bench = step["model"], step["bench"]
+        scores[model.name][bench] = read_score(report_path(cfg, model, bench))
+        figures[model.name][bench] = review_figures(work_dir(cfg, model, bench), model.name, bench)
+    write_results(cfg, scores, figures)
     return scores
 
 
-def write_results(cfg: EvalConfig, scores: Dict[str, Dict[str, float]]) -> None:
-    """results.csv and results.md (score per benchmark per model, delta against the first model) and results.png."""
+def result_rows(
+    cfg: EvalConfig, scores: Dict[str, Dict[str, float]], figures: Dict[str, Dict[str, Dict[str, Any]]]
+) -> List[List[str]]:
+    """The results table, header first: per model its score on each benchmark (%), the delta against the first
+    model, and from evalscope's reviews the problems scored, the score's 95% interval (Wilson) and the share of
+    replies that reason before they answer (empty where no review was found)."""
     benches = list(cfg.benchmarks)
     base = cfg.models[0].name
     header = ["model"] + benches + [f"{b} delta" for b in benches]
-    rows = []
+    for b in benches:
+        header += [f"{b} n", f"{b} ci95 low", f"{b} ci95 high", f"{b} reasons first"]
+    rows = [header]
     for m in cfg.models:
         s = scores[m.name]
-        rows.append(
+        row = (
             [m.name]
             + [f"{100 * s[b]:.2f}" for b in benches]
             + [f"{100 * (s[b] - scores[base][b]):+.2f}" for b in benches]
         )
+        for b in benches:
+            n = figures[m.name][b]["n"]
+            low, high = wilson(s[b] * n, n)
+            first = figures[m.name][b]["reasons_first"]
+            row += (
+                [str(n), f"{100 * low:.2f}", f"{100 * high:.2f}", f"{100 * first / n:.2f}"] if n else ["0", "", "", ""]
+            )
+        rows.append(row)
+    return rows
+
+
+def write_results(
+    cfg: EvalConfig, scores: Dict[str, Dict[str, float]], figures: Dict[str, Dict[str, Dict[str, Any]]]
+) -> None:
+    """results.csv and results.md (see `result_rows`) and results.png (scores with their intervals)."""
+    benches = list(cfg.benchmarks)
+    rows = result_rows(cfg, scores, figures)
     with open(os.path.join(cfg.output_dir, "results.csv"), "w", newline="") as f:
-        csv.writer(f).writerows([header] + rows)
+        csv.writer(f).writerows(rows)
     with open(os.path.join(cfg.output_dir, "results.md"), "w") as f:
-        f.write("| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n")
-        for r in rows:
+        f.write("| " + " | ".join(rows[0]) + " |\n|" + "---|" * len(rows[0]) + "\n")
+        for r in rows[1:]:
             f.write("| " + " | ".join(r) + " |\n")
     import matplotlib
 
@@ -269,10 +296,16 @@ def write_results(cfg: EvalConfig, scores: Dict[str, Dict[str, float]]) -> None:
     width = 0.8 / len(cfg.models)
     for i, m in enumerate(cfg.models):
         xs = [j + i * width for j in range(len(benches))]
-        ax.bar(xs, [100 * scores[m.name][b] for b in benches], width, label=m.name)
+        heights = [100 * scores[m.name][b] for b in benches]
+        bounds = [wilson(scores[m.name][b] * figures[m.name][b]["n"], figures[m.name][b]["n"]) for b in benches]
+        errors = [
+            [h - 100 * lo if figures[m.name][b]["n"] else 0 for h, (lo, _), b in zip(heights, bounds, benches)],
+            [100 * hi - h if figures[m.name][b]["n"] else 0 for h, (_, hi), b in zip(heights, bounds, benches)],
+        ]
+        ax.bar(xs, heights, width, yerr=errors, capsize=3, label=m.name)
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(benches))], benches)
     ax.set_ylabel("score (%)")
-    ax.set_title("MindGYM curriculum: score per benchmark")
+    ax.set_title("MindGYM curriculum: score per benchmark (95% Wilson intervals)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(cfg.output_dir, "results.png"), dpi=120)

@@ -12,6 +12,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from typing import Any, Callable, Dict, List, Optional
 
 import jsonlines
@@ -25,6 +26,17 @@ _CKPT = re.compile(r"checkpoint-(\d+)$")
 
 def stage_dir(cfg: CurriculumConfig, stage: Stage) -> str:
     return os.path.join(cfg.output_dir, f"{stage.index:02d}_{stage.name}")
+
+
+FINAL = "final"  # <stage dir>/final: a link to the model the stage made, a path an eval config can name in advance
+
+
+def link_final(cfg: CurriculumConfig, stage: Stage, model: str) -> None:
+    """Point `<stage dir>/final` at the stage's model (replaced atomically)."""
+    link = os.path.join(stage_dir(cfg, stage), FINAL)
+    tmp = f"{link}.tmp{os.getpid()}"
+    os.symlink(os.path.relpath(model, os.path.dirname(link)), tmp)
+    os.replace(tmp, link)
 
 
 def _flag(value: Any) -> str:
@@ -95,6 +107,21 @@ def last_checkpoint(output_dir: str) -> Optional[str]:
         if m and os.path.isdir(path) and os.path.exists(os.path.join(path, "trainer_state.json")):
             found.append((int(m.group(1)), path))
     return max(found)[1] if found else None
+
+
+def train_loss(output_dir: str) -> Optional[float]:
+    """A stage's training loss as ms-swift logged it (`logging.jsonl`): its `train_loss` summary, else the last
+    logged loss; None when it logged none."""
+    log = os.path.join(output_dir, "logging.jsonl")
+    if not os.path.isfile(log):
+        return None
+    with jsonlines.open(log) as reader:
+        records = list(reader.iter(type=dict, skip_empty=True, skip_invalid=True))
+    for key in ("train_loss", "loss"):
+        found = [r[key] for r in records if isinstance(r.get(key), (int, float))]
+        if found:
+            return float(found[-1])
+    return None
 
 
 def load_state(cfg: CurriculumConfig) -> Dict:
@@ -189,9 +216,11 @@ def run(cfg: CurriculumConfig, execute: Executor = run_command) -> str:
         if done:
             print(f"[{stage.name}] done earlier: {done}", flush=True)
     made: Dict[str, str] = {}  # output_ref / checkpoint_ref -> the path the step made
+    started: Dict[str, float] = {}  # stage name -> when this run started it
     for step in plan(cfg, state):
         stage = step["stage"]
         argv = [made.get(arg, arg) for arg in step["argv"]]
+        started.setdefault(stage.name, time.time())
         if step["kind"] == "sft":
             if step["resume"]:
                 print(f"[{stage.name}] resuming from {step['resume']}", flush=True)
@@ -210,8 +239,12 @@ def run(cfg: CurriculumConfig, execute: Executor = run_command) -> str:
                 "final_model": made[output_ref(stage)],
                 "started_from": made.get(step["model"], step["model"]),
                 "checkpoint": made[checkpoint_ref(stage)],
+                "seconds": round(time.time() - started[stage.name], 1),  # this run's share, merge included
+                "train_loss": train_loss(stage_dir(cfg, stage)),
             }
             save_state(cfg, state)
+            link_final(cfg, stage, made[output_ref(stage)])
+            print(f"[{stage.name}] done in {state['stages'][stage.name]['seconds']:.0f} s", flush=True)
     return state["stages"][cfg.stages[-1].name]["final_model"]
 
 

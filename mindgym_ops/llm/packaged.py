@@ -94,14 +94,27 @@ def gguf_path(name: str) -> Path:
     return path
 
 
+def hf_folder_path(name: str) -> Path:
+    """Where `hf_folder` keeps a packaged model's Hugging Face folder (it may not be made yet)."""
+    if name not in SHA256:
+        raise ValueError(f"no packaged model {name!r}; packaged: {sorted(SHA256)}")
+    return cache_root() / f"{name}-hf"
+
+
 def hf_folder(name: str) -> Path:
     """A packaged GGUF dequantised once into a bf16 Hugging Face folder, cached beside the GGUF: vLLM
-    cannot read a GGUF on CPU, and transformers loads the folder in seconds instead of converting the
-    151k-token vocabulary on every start. Needs the `gguf` package (the `vllm` extra)."""
-    out = cache_root() / f"{name}-hf"
+    cannot read a GGUF on CPU, ms-swift trains and evalscope evaluates a folder, and transformers loads it in
+    seconds instead of converting the 151k-token vocabulary on every start. Needs the `gguf` package (the
+    `train`, `eval` and `vllm` extras)."""
+    out = hf_folder_path(name)
     if (out / "config.json").is_file() and (out / "model.safetensors").is_file():
         return out
     import shutil
+    import sys
+
+    print(
+        f"mindgym-ops: making the Hugging Face folder of the packaged {name} once: {out}", file=sys.stderr, flush=True
+    )
 
     import torch
     import transformers

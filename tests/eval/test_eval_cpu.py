@@ -48,8 +48,14 @@ def test_two_tiny_checkpoints_on_gsm8k_and_mm_star(tmp_path, capsys):
     assert set(scores) == {"base", "stage4"}
     assert all(0.0 <= float(s[b]) <= 100.0 for s in scores.values() for b in ("gsm8k", "mm_star"))
     lines = (tmp_path / "eval" / "results.csv").read_text().splitlines()
-    assert lines[0] == "model,gsm8k,mm_star,gsm8k delta,mm_star delta" and len(lines) == 3
-    assert lines[1].endswith(",+0.00,+0.00")
+    extra = [f"{b} {k}" for b in ("gsm8k", "mm_star") for k in ("n", "ci95 low", "ci95 high", "reasons first")]
+    assert lines[0] == ",".join(["model", "gsm8k", "mm_star", "gsm8k delta", "mm_star delta"] + extra)
+    assert len(lines) == 3 and ",+0.00,+0.00," in lines[1]
+    # read off evalscope's own reviews: 2 problems each, and the score's 95% interval around it
+    for s in scores.values():
+        for b in ("gsm8k", "mm_star"):
+            assert s[f"{b} n"] == "2" and float(s[f"{b} ci95 low"]) <= float(s[b]) <= float(s[f"{b} ci95 high"])
+            assert 0.0 <= float(s[f"{b} reasons first"]) <= 100.0
     png = (tmp_path / "eval" / "results.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     with Image.open(tmp_path / "eval" / "results.png") as im:

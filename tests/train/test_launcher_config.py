@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -115,6 +116,35 @@ def test_dry_run_before_any_data_then_the_real_run_refuses(tmp_path, name, missi
     assert real.returncode == 1 and real.stdout == ""
     assert real.stderr.count("\n") == 1 and real.stderr.startswith("mindgym-train: ") and missing[0] in real.stderr
     assert not (tmp_path / "outputs").exists()
+
+
+def test_embedded_config_names_the_packaged_model_and_trains_the_thinking_stage_last(tmp_path, monkeypatch):
+    """configs/curriculum_embedded_cpu.yaml: `packaged:qwen2.5-0.5b` is the packaged model's Hugging Face folder
+    (a dry run names it without making it), and a stage may train on another stage's rows (`curriculum_stage`)."""
+    from mindgym_ops.llm.packaged import hf_folder_path
+
+    monkeypatch.setenv("MINDGYM_CACHE", str(tmp_path / "cache"))  # nothing made there by a dry run
+    cfg = yaml.safe_load((ROOT / "configs" / "curriculum_embedded_cpu.yaml").read_text())
+    data = tmp_path / "curriculum.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in curriculum_rows()))
+    cfg.update(data=str(data), output_dir=str(tmp_path / "run"))
+    path = tmp_path / "embedded.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    loaded = load_config(str(path), dry_run=True)
+    folder = str(hf_folder_path("qwen2.5-0.5b"))
+    assert folder.startswith(str(tmp_path / "cache")) and loaded.base_model == folder and loaded.missing == [folder]
+    parts = [os.path.basename(st.data) for st in loaded.stages]
+    assert len(parts) == 4 and sorted(parts) == [f"stage{k}.jsonl" for k in (1, 2, 3, 4)]
+    assert parts[-1] == "stage3.jsonl"  # the last stage still thinks: it trains on the thinking-first rows
+    assert not (tmp_path / "cache").exists()
+    for change, message in (
+        ({"base_model": "packaged:qwen9-70b"}, "no packaged model 'qwen9-70b'; packaged: ['qwen2.5-0.5b', 'smollm2']"),
+        ({"stages": [{"name": "a", "curriculum_stage": 5}]}, "stage 1: curriculum_stage must be one of [1, 2, 3, 4]"),
+        ({"stages": [{"name": "a", "curriculum_stage": 2, "data": str(data)}]}, "stage 1 sets both data and"),
+    ):
+        path.write_text(yaml.safe_dump({**cfg, **change}))
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            load_config(str(path), dry_run=True)
 
 
 def test_plan_resumes_an_interrupted_stage(tmp_path):
