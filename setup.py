@@ -24,6 +24,11 @@ CORE = [
     "openai>=1.60",
     "ray==2.60.0",
     "torch>=2.4,<2.15",
+    # the rules' words and numbers in English and Chinese (docs/substance.md, "The rules", says why each)
+    "snowballstemmer==3.1.1",
+    "text2num==3.1.0",
+    "cn2an==0.5.24",
+    "jieba==0.42.1",
 ]
 # gguf: the packaged GGUF's Hugging Face folder, which ms-swift trains and evalscope evaluates (packaged.hf_folder)
 HF_FOLDER = ["gguf==0.19.0"]
@@ -42,7 +47,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["mindgym_ops", "mindgym_ops.*"]) + ["mindgym_train"],
     package_dir={"mindgym_train": "train"},
-    package_data={"mindgym_ops": ["prompts/*/*.j2", "data/*", "data/*/*"]},
+    package_data={"mindgym_ops": ["prompts/*/*.j2", "report/*.j2", "data/*", "data/*/*"]},
     install_requires=CORE,
     extras_require={
         "train": TRAIN,
@@ -53,7 +58,7 @@ setup(
         "all": list(dict.fromkeys(TRAIN + EVAL + LOCAL + TEST)),
     },
     entry_points={
-        "data_juicer.ops": ["mindgym_ops = mindgym_ops"],
+        "data_juicer.ops": ["mindgym_ops = mindgym_ops.register"],
         "console_scripts": [
             "mindgym-train = mindgym_train.launcher:main",
             "mindgym-eval = mindgym_train.evaluate:main",

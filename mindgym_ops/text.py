@@ -1,12 +1,11 @@
-"""Text helpers: tokenizer-free budgets, stable hashes, answer-leak checks."""
+"""Text helpers: tokenizer-free budgets and stable hashes."""
 
 import re
 import zlib
 from typing import Tuple
 
-# a CJK ideograph (unified, extension A, compatibility): the one definition every text check uses
-CJK_CHAR = r"[\u3400-\u9fff\uf900-\ufaff]"
-CJK = re.compile(CJK_CHAR)
+from .rules.words import CJK
+
 _WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 
@@ -34,52 +33,6 @@ def cut_to_budget(text: str, max_tokens: int) -> Tuple[str, bool]:
         if k > lo // 2:
             return head[: k + len(sep)].rstrip(), True
     return head, True
-
-
-def _norm(s: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", s.lower())).strip()
-
-
-_ANSWER_MARKER = re.compile(
-    r"(?im)^\s*(\**\s*(final answer|answer|therefore,? the answer|so the answer)\b|最终答案|答案[:：])"
-)
-
-
-_INLINE_ANSWER = re.compile(r"\s(?:A|Answer|答案?)\s*[:：]\s")
-
-
-def strip_answer_leak(thinking: str, answer: str, inline: bool = False) -> Tuple[str, bool]:
-    """Remove a trailing "Answer: ..." section (on its own line; `inline`: anywhere after the first
-    third, as in "Q? A: ..."), and from a thinking a closing sentence that states the answer when the
-    steps before it say nothing of it; report whether the full answer text, when long enough to be
-    distinctive, still appears inside what is left."""
-    m = (_INLINE_ANSWER if inline else _ANSWER_MARKER).search(thinking)
-    if m and m.start() > len(thinking) // 3:
-        thinking = thinking[: m.start()].rstrip()
-    na = _norm(answer)
-    leaked = len(na) >= 20 and na in _norm(thinking)
-    if leaked and not inline:  # "..., and ended in 1861. Therefore, <the answer>." keeps its steps
-        steps = _LAST_SENTENCE.sub("", thinking).rstrip()
-        if len(steps) >= MIN_STEPS and na not in _norm(steps) and na in _norm(thinking[len(steps) :]):
-            return steps, False
-    return thinking, leaked
-
-
-# the last sentence of a text (after ". ", "。", "!" or "?"); what stays must still be a reasoning
-_LAST_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*[^.!?。！？]+[.!?。！？]?\s*$")
-MIN_STEPS = 20
-
-
-_CHOICE = re.compile(
-    r"\b(?:which|whether|who|what (?:happened|came|was|is))\b[^?]*(?:\?[^?]*)?\bor\b|哪[^？?]*还是|还是[^？?]*哪",
-    re.IGNORECASE,
-)
-
-
-def offers_choice(question: str) -> bool:
-    """A choice question ("Which happened earlier: A, or B?") names its answer among the options; that
-    is not stating it."""
-    return bool(_CHOICE.search(question or ""))
 
 
 def hash_index(key: str) -> int:

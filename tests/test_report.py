@@ -23,7 +23,8 @@ from PIL import Image
 
 from mindgym_ops.report import build_report
 from mindgym_ops.report.page import FONT_STACK
-from mindgym_ops.substance import copied_seed, normalise
+from mindgym_ops.rules.checks import copied_seed
+from mindgym_ops.rules.words import normalise
 from mindgym_ops.testing.server import FakeOpenAIServer
 
 SECTIONS = ("funnel", "coverage", "scores", "substance", "cost", "examples", "dropped")

@@ -1,19 +1,17 @@
-"""The model-free substance checks of a multi-hop reply (mindgym_ops.substance)."""
+"""The model-free rules (mindgym_ops.rules): substance checks of multi-hop replies and their material, drafts, the
+solver's answer rule."""
 
 import json
 import re
 
 import pytest
 
-from mindgym_ops.drafts import describe, draft, worked
-from mindgym_ops.substance import (
-    SubstanceThresholds,
-    answer_core,
-    bridge_answers,
-    check_background,
-    check_multihop,
-    check_seeds,
-)
+from mindgym_ops.rules.checks import SubstanceThresholds, check_multihop
+from mindgym_ops.rules.drafts import draft, worked
+from mindgym_ops.rules.material import check_background, check_seeds
+from mindgym_ops.rules.questions import describe
+from mindgym_ops.rules.seeds import bridge_answers
+from mindgym_ops.rules.words import answer_head
 
 CHAIN = [
     {"question": "Which company built the town's first railway?", "answer": "Northern Rail"},
@@ -70,8 +68,8 @@ def test_a_seed_inside_a_clause_is_a_hidden_bridge_not_a_copy():
 
 def test_bridge_answers_are_the_hidden_middle_of_a_chain():
     assert bridge_answers(CHAIN) == ["Northern Rail"]
-    assert answer_core("48. Because 120 x 0.4 = 48") == "48"
-    assert answer_core("The following Thursday, because the report is due") == "The following Thursday"
+    assert answer_head("48. Because 120 x 0.4 = 48") == "48"
+    assert answer_head("The following Thursday, because the report is due") == "The following Thursday"
 
 
 def test_thresholds_are_respected():
@@ -82,10 +80,34 @@ def test_thresholds_are_respected():
     loose = SubstanceThresholds(max_seed_overlap=1.0)
     near = "Which company built the first railway of the town, and in what season?"
     assert check_multihop(near, "Northern Rail", THINK, CHAIN)[0] == "copies_seed"
-    assert check_multihop(near, "Northern Rail", THINK, CHAIN, loose)[0] != "copies_seed"
+    assert (check_multihop(near, "Northern Rail", THINK, CHAIN, loose) or ("passes",))[0] != "copies_seed"
 
 
-def test_chinese_is_compared_by_characters():
+def test_chinese_drafts_and_checks_work_as_the_english_ones():
+    """Parity: a Chinese Temporal set is drafted as the years between two events and a Comparison set as which is
+    greater, with the answer worked out by code; the checks read Chinese numerals and refuse a wrong answer."""
+    from mindgym_ops.rules.answers import verdict
+    from mindgym_ops.rules.seeds import expected_difference, worked_out
+
+    seeds = _seeds(("案件是哪一年开始的？", "1994年"), ("案件是哪一年结束的？", "1997年"))
+    q, a = worked(seeds, "Temporal")
+    assert (q, a) == ("从案件开始到案件结束过了多少年？", "3年")
+    thinking = "先找案件开始的年份，再找案件结束的年份，然后相减。"
+    assert check_multihop(q, "3年，因为案件从1994年持续到1997年。", thinking, seeds, language="zh") is None
+    assert check_multihop(q, "4年", thinking, seeds, language="zh")[0] == "wrong_answer"
+    assert expected_difference(q, seeds) == 3
+    doc = "布兰特案于1994年在凯萨开始，黑尔法官于1997年结案。"
+    assert worked_out(q, "三年", seeds, doc) and not worked_out(q, "三年", seeds, "布兰特案历时多年。")
+    assert verdict(q, a, "相隔三年", seeds) is True and verdict(q, a, "1997-1994=4", seeds) is False
+    money = _seeds(("2000年学校的支出是多少？", "80,000元"), ("2000年食堂的支出是多少？", "50,000元"))
+    q, a = worked(money, "Comparison")
+    assert (q, a) == ("哪个更大：2000年学校的支出，还是2000年食堂的支出？", "2000年学校的支出")
+    assert check_multihop(q, "2000年食堂的支出", "比较两项支出。", money, language="zh")[0] == "wrong_answer"
+    assert check_multihop(q, "2000年学校的支出更大。", "比较两项支出。", money, language="zh") is None
+    assert verdict(q, a, "80000", money) is True and verdict(q, a, "50000元", money) is False
+
+
+def test_chinese_is_compared_by_words():
     seeds = [
         {"question": "小镇的第一条铁路是哪家公司修建的？", "answer": "北方铁路公司"},
         {"question": "北方铁路公司成立于哪一年？", "answer": "1825年"},
@@ -248,7 +270,7 @@ def test_seed_reasons_are_in_the_run_language():
     ],
 )
 def test_seed_questions_become_phrases_for_a_draft(question, phrase):
-    assert describe(question) == phrase
+    assert describe(question)[0] == phrase
 
 
 def test_a_draft_compares_two_measured_seeds_and_passes_the_substance_check():
@@ -261,7 +283,7 @@ def test_a_draft_compares_two_measured_seeds_and_passes_the_substance_check():
     assert check_multihop(choice, "The case began", thinking, seeds) is None  # a choice names its answer
     same_year = _seeds(("When was the dam opened?", "May 2, 2000"), ("When was the bridge opened?", "March 3, 2000"))
     assert draft(same_year, "Temporal") == "Which happened earlier: the dam was opened, or the bridge was opened?"
-    assert draft(seeds, "Bridging") is None and draft(seeds, "Temporal", "zh") is None
+    assert draft(seeds, "Bridging") is None
     # answers that are not numbers or dates, or one answer twice, give no draft
     assert draft(_seeds(("Who led the council?", "Ida Voss"), ("Who counted?", "Elias Brandt")), "Comparison") is None
     assert (
@@ -343,7 +365,7 @@ def test_a_choice_answer_must_follow_from_the_seed_answers():
     ],
 )
 def test_choice_answers_are_matched_by_the_option_they_name(reference, candidate, verdict):
-    from mindgym_ops.matching import match
+    from mindgym_ops.rules.answers import match
 
     assert match(reference, candidate, "Which happened earlier: the case began, or the case ended?") is verdict
 
@@ -358,7 +380,7 @@ def test_choice_answers_are_matched_by_the_option_they_name(reference, candidate
     ],
 )
 def test_options_that_differ_by_a_short_number_are_told_apart_by_it(candidate, verdict):
-    from mindgym_ops.matching import match
+    from mindgym_ops.rules.answers import match
 
     question = (
         "Which is greater: the population of the lake over the past 5 years, "
@@ -386,7 +408,7 @@ def test_options_that_differ_by_a_short_number_are_told_apart_by_it(candidate, v
     ],
 )
 def test_a_number_names_an_option_only_where_it_stands_as_in_the_option(question, reference, candidate, verdict):
-    from mindgym_ops.matching import match
+    from mindgym_ops.rules.answers import match
 
     assert match(reference, candidate, question) is verdict
 
@@ -399,27 +421,31 @@ def test_a_number_names_an_option_only_where_it_stands_as_in_the_option(question
         ("from 1994 to 1997: 3 years", True),
         ("1997 - 1994 = 3 years", True),
         ("1994 - 1997 = -3", True),  # a difference, sign aside
-        ("Three years", None),  # in words: the judge decides
+        ("Three years", True),  # in words: read as 3 (text2num); it went to the judge, which calls anything right
+        ("Four years", False),
+        ("It took a while", None),  # no number at all: the judge decides
         ("1994, 1995, 1996, 1997", False),
         ("7 years", False),
         ("2022 - 2021 = 1 year.", False),
     ],
 )
 def test_the_number_an_attempt_gives_decides_a_difference_of_two_seed_answers(attempt, verdict):
-    from mindgym_ops.ops.mindgym_self_consistency_filter import MindgymSelfConsistencyFilter
+    from mindgym_ops.rules.answers import verdict as rule
 
     seeds = _seeds(("In which year did the case begin?", "1994"), ("In which year did the case end?", "1997"))
     question = "How many years passed between when the case began and when the case ended?"
     reference = "The case began in 1994 and ended in 1997. Three years passed between them: 3."
-    row = {"sub_questions": seeds}
-    assert MindgymSelfConsistencyFilter.rule(row, question, reference, attempt) is verdict
+    assert rule(question, reference, attempt, seeds) is verdict
 
 
-def test_stems_meet_across_a_final_e_and_a_double_s():
-    from mindgym_ops.substance import stem
+def test_stems_meet_across_a_final_e_a_double_s_and_an_irregular_past():
+    from mindgym_ops.rules.words import stem
 
-    assert {stem(w) for w in ("price", "prices", "priced")} == {"pric"}
-    assert stem("classes") == stem("class") == "class" and stem("cities") == "city" and stem("years") == "year"
+    assert len({stem(w) for w in ("price", "prices", "priced")}) == 1
+    assert stem("classes") == stem("class") != stem("clas") and stem("cities") == stem("city")
+    assert stem("years") == stem("year") and stem("began") == stem("begin") == stem("begins")
+    assert stem("ecosystem's") == stem("ecosystems") and stem("started") == stem("start")
+    assert stem("案件") == "案件"  # a Chinese word is its own stem
 
 
 def test_a_temporal_draft_needs_two_dates_and_seeds_about_the_prompt_are_vague():
@@ -443,7 +469,7 @@ def test_a_temporal_draft_needs_two_dates_and_seeds_about_the_prompt_are_vague()
     ],
 )
 def test_the_options_of_a_choice_question_in_the_forms_the_model_writes(question):
-    from mindgym_ops.matching import options
+    from mindgym_ops.rules.questions import options
 
     assert [o.lower() for o in options(question)] == ["the case began", "the case ended"]
 
@@ -509,7 +535,7 @@ def test_a_difference_must_be_the_one_the_seed_answers_give():
     assert check_multihop(q, "$40,000", "Find both amounts, then subtract.", money)[0] == "wrong_answer"
     assert check_multihop(q, "$30,000 more went to the school.", "Find both amounts, then subtract.", money) is None
     # a question that does not name two measured seeds is not checked ("How long" names neither year)
-    from mindgym_ops.drafts import expected_difference, wrong_difference
+    from mindgym_ops.rules.seeds import expected_difference, wrong_difference
 
     assert expected_difference("How long did the case last?", seeds) is None
     # seen on the 0.5B model, and passed before the words were compared by stem: "0 years" for 1759-1861
@@ -536,7 +562,7 @@ def test_a_difference_must_be_the_one_the_seed_answers_give():
     ],
 )
 def test_a_long_reference_with_a_number_up_front_is_matched_by_rule(reference, candidate, verdict):
-    from mindgym_ops.matching import match
+    from mindgym_ops.rules.answers import match
 
     assert match(reference, candidate, "How many years passed?") is verdict
 
@@ -544,7 +570,7 @@ def test_a_long_reference_with_a_number_up_front_is_matched_by_rule(reference, c
 def test_a_question_that_states_the_seed_answers_needs_no_seed():
     """Exported by the main job on the 0.5B model, before this check: "How many years passed between 1994
     and 1997?" (the two seed answers), answered "5,000 years"."""
-    from mindgym_ops.substance import stated_seed_answers
+    from mindgym_ops.rules.seeds import stated_seed_answers
 
     seeds = _seeds(("In which year did the case begin?", "1994"), ("In which year did the case end?", "1997"))
     thinking = "Find the year the case began and the year it ended, then subtract."
@@ -621,7 +647,7 @@ def test_an_answer_worked_out_from_seeds_found_in_the_document_is_verified():
     """`answer_source: code` (the self-consistency filter keeps such a row when the solver finds it hard): the
     difference or the option that two seed answers found in the document decide, stated by the answer. The rows
     are the real ones of tests/data/solver_rows_en.jsonl, which the 0.5B solver failed 4 times of 4."""
-    from mindgym_ops.drafts import worked_out
+    from mindgym_ops.rules.seeds import worked_out
 
     rows = [json.loads(line) for line in open("tests/data/solver_rows_en.jsonl")]
     delta = next(r for r in rows if r["query"].startswith("How many years passed between when the river delta"))
@@ -641,3 +667,19 @@ def test_an_answer_worked_out_from_seeds_found_in_the_document_is_verified():
     assert not worked_out(choice, "The cafeteria.", money, doc)  # the option the seed values make wrong
     # an open question whose answer only the model wrote is not verified, however plausible
     assert not worked_out("Who paid for the school?", "The town council", money, doc)
+
+
+def test_chinese_rows_pair_by_their_words():
+    """Cross-row pairing compares jieba's words, stop words left out: two unrelated Chinese reports used to score
+    0.069 on single characters against the 0.05 pairing threshold; now they stay under it, and two reports about
+    the same case pair clearly."""
+    from mindgym_ops.pairing import greedy_pairs, lexical_similarity
+
+    docs = [
+        "布兰特案于1994年在凯萨开始，黑尔法官于1997年结案。",
+        "河口三角洲的人口在2000年达到十万人，渔业收入增长了两成。",
+        "凯萨法院在1994年开始审理布兰特案，黑尔法官主持。",
+    ]
+    sim = lexical_similarity(docs)
+    assert sim[0][2] > 0.3 and sim[0][1] <= 0.05 and sim[1][2] <= 0.05
+    assert greedy_pairs(sim, 0.05) == [(0, 2, sim[0][2])]

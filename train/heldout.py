@@ -31,9 +31,8 @@ def _seeds(record: Dict[str, Any]) -> List[Dict[str, str]]:
 
 def numeric_answer(record: Dict[str, Any], unverified: bool = False) -> Tuple[Optional[float], str]:
     """(the record's answer as one number, why not when None)."""
-    from mindgym_ops.drafts import expected_difference
-    from mindgym_ops.matching import numbers
-    from mindgym_ops.substance import answer_core
+    from mindgym_ops.rules.seeds import expected_difference
+    from mindgym_ops.rules.words import answer_head, numbers
 
     question, answer = record.get("multihop_question") or "", record.get("multihop_answer") or ""
     if not question or not answer:
@@ -45,7 +44,7 @@ def numeric_answer(record: Dict[str, Any], unverified: bool = False) -> Tuple[Op
         return (want, "") if want is not None else (None, "not_a_number")  # a verified choice names an option
     if not unverified:
         return None, "unverified"
-    said = numbers(answer_core(answer) or answer)
+    said = numbers(answer_head(answer) or answer)
     return (said[0], "") if len(said) == 1 else (None, "not_a_number")
 
 

@@ -6,7 +6,7 @@ from typing import Any, Optional, Tuple, Type, Union
 
 from pydantic import BaseModel, ValidationError
 
-from ..text import CJK
+from ..rules.words import CJK
 from .types import ErrorKind, LLMError
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)

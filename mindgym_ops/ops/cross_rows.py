@@ -5,9 +5,9 @@ from typing import Any, Dict, List
 
 from data_juicer.utils.constant import Fields
 
-from ..drafts import worked
 from ..pairing import greedy_pairs, similarity
-from ..substance import bridge_pairs
+from ..rules.drafts import worked
+from ..rules.seeds import bridge_pairs
 from .rows import FAILURE_KEY, ROW_ID
 
 SOURCES = "_mindgym_sources"  # on a unit: its rows, their similarity and each row's seed source
@@ -15,11 +15,11 @@ SOURCES = "_mindgym_sources"  # on a unit: its rows, their similarity and each r
 
 def seed_source(row: Dict[str, Any], drafts: bool = True) -> Dict[str, Any]:
     """What the multi-hop prompt shows of one row: background, principle, seeds, their bridges and, for a
-    Comparison or Temporal set, a worked draft question with its answer (see `mindgym_ops.drafts`)."""
+    Comparison or Temporal set, a worked draft question with its answer (see `mindgym_ops.rules.drafts`)."""
     seeds = row.get("sub_questions") or []
     principle = row.get("relationship_category") or ""
     bridges = bridge_pairs(seeds)
-    found = None if bridges or not drafts else worked(seeds, principle, row.get("language") or "en")
+    found = None if bridges or not drafts else worked(seeds, principle)
     return {
         "background": row.get("background_document") or "",
         "principle": principle,
@@ -58,3 +58,16 @@ def pair_units(
         paired.update((live[a], live[b]))
         units.append(unit)
     return units + [r for i, r in enumerate(rows) if i not in paired]
+
+
+def cross_provenance(unit: Dict[str, Any]) -> Dict[str, Any]:
+    """What a cross-row unit adds to its provenance: both source rows, their similarity and how it was measured."""
+    cross = unit.get(SOURCES)
+    if not cross:
+        return {}
+    return {
+        "combine": "across_rows",
+        "source_rows": cross["rows"],
+        "similarity": cross["similarity"],
+        "pair_method": cross["method"],
+    }

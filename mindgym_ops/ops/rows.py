@@ -9,7 +9,7 @@ import json
 import sys
 from typing import Any, Dict, Iterable, List, Optional
 
-from ..drafts import worked_out
+from ..rules.seeds import worked_out
 
 ROW_ID = "mindgym_row_id"
 FAILURE_KEY = "mindgym_failure"  # meta key: "" on good rows, "<op>:<reason>" on rows a mapper flagged
@@ -46,7 +46,7 @@ def row_id(row: Dict[str, Any], position: int) -> str:
 
 def answer_source(row: Dict[str, Any], image_key: str = "images") -> str:
     """How a record's answer is known: `code` when code works it out from two seed answers found in the row's
-    document (`drafts.worked_out`; an image row's seeds are not looked up in a document), else `model`."""
+    document (`rules.seeds.worked_out`; an image row's seeds are not looked up in a document), else `model`."""
     found = worked_out(
         row.get("multihop_question") or row.get("query") or "",
         row.get("multihop_answer") or row.get("response") or "",

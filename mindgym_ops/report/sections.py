@@ -9,9 +9,10 @@ from ..ops.mindgym_depth_breadth_filter import BREADTH, DEPTH, JUDGE_RECORD
 from ..ops.mindgym_multihop_qa_mapper import MindgymMultihopQaMapper
 from ..ops.mindgym_self_consistency_filter import SOLVE_RATE, SOLVE_RECORD
 from ..ops.rows import FAILURE_KEY
+from ..rules.answers import strip_answer_leak
+from ..rules.checks import SubstanceThresholds, check_multihop, copied_seed
+from ..rules.words import normalise
 from ..schemas import CATEGORIES, IMAGE_PRINCIPLES, TEXT_PRINCIPLES
-from ..substance import SubstanceThresholds, check_multihop, copied_seed, normalise
-from ..text import strip_answer_leak
 from .run import Run, Step
 
 STATS, META = "__dj__stats__", "__dj__meta__"

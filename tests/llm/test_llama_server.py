@@ -15,7 +15,7 @@ import yaml
 from helpers import ROOT, SECRET, dj_env, read_jsonl, recipe_copy, run_dj
 
 from mindgym_ops.llm.packaged import gguf_path
-from mindgym_ops.substance import check_multihop
+from mindgym_ops.rules.checks import check_multihop
 
 pytestmark = pytest.mark.slow
 ALIAS = "qwen2.5-0.5b"
