@@ -1,8 +1,7 @@
 """mindgym-ops: MindGYM question synthesis, scoring and curriculum formatting as Data-Juicer ops.
 
-Importing this package registers the ops with Data-Juicer's OPERATORS registry. It stays cheap:
-torch, transformers, vllm and llama_cpp load only inside the backends that need them."""
+Importing the package loads nothing else: Data-Juicer registers the ops through the `data_juicer.ops` entry point
+(`mindgym_ops.register`), so the model layer (`mindgym_ops.llm`) and the rules (`mindgym_ops.rules`) import without
+Data-Juicer, torch, transformers, vllm or llama_cpp."""
 
 __version__ = "0.1.0"
-
-from . import formatters, ops  # noqa: E402,F401  (registers the ops and the from-scratch formatter)

@@ -4,7 +4,7 @@ The depth/breadth filter scores them when it starts; a judge that cannot rank th
 the deep ones is blind, and the filter says so (a warning line, `judge_calibration` in its record).
 They differ from the examples inside the judge prompt and from the benchmark's anchor set."""
 
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 # (question, reference answer)
 ANCHORS: Dict[str, Dict[str, List[tuple]]] = {
@@ -64,3 +64,29 @@ def auc(low: List[float], high: List[float]) -> float:
         return 0.5
     wins = sum((h > lo) + 0.5 * (h == lo) for h in high for lo in low)
     return wins / (len(low) * len(high))
+
+
+def anchor_rows(language: str) -> List[Dict[str, str]]:
+    """The anchors as rows a judge filter scores: the shallow ones first, then the deep ones."""
+    levels = ANCHORS[language]
+    pairs = [a for level in ("shallow", "deep") for a in levels[level]]
+    return [
+        {"multihop_question": q, "multihop_answer": a, "mindgym_row_id": f"anchor{i}"} for i, (q, a) in enumerate(pairs)
+    ]
+
+
+def calibration(scores: List[Optional[float]], language: str, min_auc: float) -> Dict:
+    """{"ok", "auc", "shallow", "deep"} from a judge's scores of `anchor_rows(language)` (None: no score)."""
+    n = len(ANCHORS[language]["shallow"])
+    shallow, deep = [s for s in scores[:n] if s is not None], [s for s in scores[n:] if s is not None]
+    value = round(auc(shallow, deep), 3)
+    return {"ok": value >= min_auc, "auc": value, "shallow": shallow, "deep": deep}
+
+
+def blind_warning(op: str, found: Dict, min_auc: float) -> str:
+    """The warning an op logs when its judge cannot rank the anchors (`calibration(...)["ok"]` is False)."""
+    return (
+        f"{op}: the judge ranks shallow and deep anchor questions poorly (AUC {found['auc']} < {min_auc}; "
+        f"depth+breadth shallow {found['shallow']}, deep {found['deep']}): with this judge model the depth/breadth "
+        "filter is close to blind; use a stronger judge or set min_depth/min_breadth to 1"
+    )

@@ -65,7 +65,7 @@ def test_custom_operator_paths_runs_a_recipe_without_the_entry_point(tmp_path):
             "export_path": str(tmp_path / "out" / "r.jsonl"),
             "np": 1,
             "use_cache": False,
-            "custom_operator_paths": [str(ROOT / "mindgym_ops")],
+            "custom_operator_paths": [str(ROOT / "mindgym_ops" / "register.py")],
             "process": [{"mindgym_curriculum_mapper": {"split": "all"}}],
         },
     )

@@ -6,20 +6,20 @@ tokens, writes provenance and applies the failure policy, `on_failure: drop | fl
 (`GenerationMapper`) and filters (`JudgeFilter`). Nothing here branches on backend."""
 
 import json
-import os
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from loguru import logger
 
-from ..llm import LLM, ChatResult, ErrorKind, LLMError
+from ..llm import LLM, ChatResult
 from ..llm.base import Conversation
 from ..prompts import Template, load_templates
 from ..schemas import LANGUAGES, ON_FAILURE, check_choice
 from .counters import OpCounters, pipeline_tokens, summary_line
-from .rows import ray_running
+from .images import ImagePolicy
+from .rows import ROW_ID, ray_running
 
 # rows per batch when the recipe does not set batch_size: one for llama.cpp, which decodes one row at a
 # time anyway, so Data-Juicer's progress bar (and its time-left estimate) moves after every row; large
@@ -48,12 +48,22 @@ class Request:
 FEEDBACK = ("reason", "structured")  # the variables of the retry_feedback template
 
 
-class LLMOpMixin:
-    """Mixed into a Data-Juicer Mapper or Filter. Call `init_llm` from `__init__`."""
+@dataclass
+class Checked:
+    """What `check_reply` made of one parsed reply: `failure`, a (code, message) pair, refuses it (retried, the
+    message fed back, then counted as `<step>_<code>`); `state` is what the check worked out (usable seeds, how the
+    answer is known), handed to `apply` and `provenance_extra` with the accepted reply, so nothing is worked out
+    twice."""
+
+    failure: Optional[Tuple[str, str]] = None
+    state: Dict[str, Any] = field(default_factory=dict)
+
+
+class LLMOpMixin(ImagePolicy):
+    """Mixed into a Data-Juicer Mapper or Filter. Call `init_llm` from `__init__`. Mappers and filters share one hook
+    vocabulary: `check_reply(step, row, parsed) -> Checked` looks at each parsed reply of a row at a step."""
 
     use_thinking: bool = False  # send the thinking protocol as the system prompt
-    image_root: Optional[str] = None  # image paths must lie inside it (None: the working directory)
-    allow_external_images: bool = False
     _in_run: bool = False
     _protocol_text: str = ""
     structured_reply = True  # the retry feedback asks for JSON again (False: plain text)
@@ -73,12 +83,14 @@ class LLMOpMixin:
         sampling_defaults: Optional[Dict[str, Any]] = None,
     ) -> None:
         """Set up the model layer from the op's own `__init__` arguments (`locals()`): every LLM op declares
-        `backend`, `model`, `model_params`, `sampling_params`, `try_num`, `cache_dir`, `language` and
-        `prompt_templates` explicitly, as Data-Juicer's preflight needs, and they all mean the same here."""
+        `backend`, `model`, `model_params`, `sampling_params`, `try_num`, `cache_dir`, `language`,
+        `prompt_templates`, `image_root` and `allow_external_images` explicitly, as Data-Juicer's preflight needs, and
+        they all mean the same here."""
         language = params["language"]
         check_choice("language", language, LANGUAGES)
         check_choice("on_failure", on_failure, ON_FAILURE)
         self.language, self.on_failure = language, on_failure
+        self.image_root, self.allow_external_images = params.get("image_root"), params.get("allow_external_images")
         self.llm = LLM(
             backend=params["backend"],
             model=params["model"],
@@ -98,6 +110,7 @@ class LLMOpMixin:
             # one in-process model per worker would fight for the GPU: one process unless the recipe
             # asks for more (on Ray: `num_proc` actors, each with `num_gpus`)
             self.num_proc = 1
+        self.checked: Dict[Tuple[str, str], Dict[str, Any]] = {}  # (step, row id) -> what check_reply worked out
         self._instance_id = uuid.uuid4().hex[:8]
         self.counters = OpCounters(self._name, self._instance_id, self.work_dir)
 
@@ -141,20 +154,29 @@ class LLMOpMixin:
             }
         ]
 
-    def checked_images(self, row: Dict[str, Any]) -> List[str]:
-        """The row's image paths, refusing any outside `image_root` (default: the working directory)
-        unless `allow_external_images`; problems are typed IMAGE errors (a counted per-row reason)."""
-        paths = row.get(self.image_key) or []
-        root = os.path.realpath(self.image_root or os.getcwd())
-        for p in paths:
-            if not isinstance(p, str) or not p:
-                raise LLMError(ErrorKind.IMAGE, f"image path must be a non-empty string, got {p!r}")
-            real = os.path.realpath(p)
-            if not self.allow_external_images and os.path.commonpath([real, root]) != root:
-                raise LLMError(ErrorKind.IMAGE, f"image outside image_root {root}: {p}")
-        return list(paths)
-
     # the model calls --------------------------------------------------------------------------
+
+    def check_reply(self, step: str, row: Dict[str, Any], parsed: Any) -> Checked:
+        """A substance check of one parsed reply of `row` at `step`; the default accepts every reply."""
+        return Checked()
+
+    def ask_rows(
+        self, step: str, rows: Sequence[Dict[str, Any]], requests: Sequence[Request]
+    ) -> List[List[ChatResult]]:
+        """Ask each row's request at `step`; a reply `check_reply` refuses is retried (with the reason fed back when the
+        op has a `retry_feedback` template). The state of each row's last checked reply (the accepted one, or the
+        last refused) is kept in `self.checked[(step, row id)]`."""
+
+        def check(k: int, parsed: Any) -> Optional[Tuple[str, str]]:
+            found = self.check_reply(step, rows[k], parsed)
+            self.checked[(step, rows[k][ROW_ID])] = found.state
+            return found.failure
+
+        return self.ask(
+            [(row[ROW_ID], req) for row, req in zip(rows, requests)],
+            check=check,
+            feedback=self.feedback if "retry_feedback" in self.templates else None,
+        )
 
     def feedback(self, reason: str) -> str:
         """The user turn that tells the model why its reply was refused (the `retry_feedback` template)."""

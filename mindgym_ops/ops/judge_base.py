@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from data_juicer.ops.base_op import Filter
 from data_juicer.utils.constant import Fields
 
-from ..llm import ChatResult
+from ..llm import ChatResult, LLMError
 from .base import LLMOpMixin, Request
 from .rows import FAILURE_KEY, ROW_ID, columns_to_rows, row_id
 
@@ -47,19 +47,6 @@ class JudgeFilter(LLMOpMixin, Filter):
         """The row's request at `step` (the replies of earlier steps at hand), or None to skip the step."""
         raise NotImplementedError
 
-    def check_reply(self, step: str, row: Dict[str, Any], parsed: Any) -> Optional[Tuple[str, str]]:
-        """A substance check of a parsed judge reply at `step`: (code, message) to refuse it (retried, with the
-        message fed back when the op has a `retry_feedback` template), None to accept it."""
-        return None
-
-    def ask_judge(self, step: str, rows: List[Dict[str, Any]], requests: List[Request]) -> List[List[ChatResult]]:
-        """Ask each row's request at `step`, refusing replies `check_reply` refuses."""
-        return self.ask(
-            [(row[ROW_ID], req) for row, req in zip(rows, requests)],
-            check=lambda k, parsed: self.check_reply(step, rows[k], parsed),
-            feedback=self.feedback if "retry_feedback" in self.templates else None,
-        )
-
     def score(self, row: Dict[str, Any], replies: Replies) -> Dict[str, Any]:
         raise NotImplementedError
 
@@ -87,25 +74,38 @@ class JudgeFilter(LLMOpMixin, Filter):
         for step in self.steps:
             todo = [(i, self.request(step, row, replies[i])) for i, row in enumerate(rows)]
             todo = [(i, req) for i, req in todo if req is not None]
-            for (i, _), results in zip(todo, self.ask_judge(step, [rows[i] for i, _ in todo], [r for _, r in todo])):
+            for (i, _), results in zip(todo, self.ask_rows(step, [rows[i] for i, _ in todo], [r for _, r in todo])):
                 replies[i][step] = results
         return [self.score(row, r) for row, r in zip(rows, replies)]
 
+    def refused(self, row: Dict[str, Any]) -> Optional[Tuple[str, str]]:
+        """Why a row is not judged at all, as (reason, message): flagged by a mapper upstream, or an image outside
+        `image_root` (the one image policy: refused before the judge reads it); None to judge it."""
+        upstream = (row.get(Fields.meta) or {}).get(FAILURE_KEY)
+        if upstream:
+            return "upstream_flagged", f"flagged upstream: {upstream}"
+        try:
+            self.checked_images(row)
+        except LLMError as e:
+            return "image", e.message
+        return None
+
     def compute_stats_batched(self, samples, rank=None, context=False):
+        self.checked.clear()
         rows = columns_to_rows(samples)
         todo = [i for i, r in enumerate(rows) if self.primary_stat not in (r[Fields.stats] or {})]
         for i in todo:
             rows[i][ROW_ID] = row_id(rows[i], i)
-        upstream = {i: (rows[i].get(Fields.meta) or {}).get(FAILURE_KEY) for i in todo}
-        judged = [i for i in todo if not upstream[i]]
+        refused = {i: self.refused(rows[i]) for i in todo}
+        judged = [i for i in todo if not refused[i]]
         results = dict(zip(judged, self.judge_rows([rows[i] for i in judged])))
         for i in todo:
-            stats = results.get(i) or self.failure_stats(f"flagged upstream: {upstream[i]}")
+            stats = results.get(i) or self.failure_stats(refused[i][1])
             samples[Fields.stats][i] = {**(samples[Fields.stats][i] or {}), **stats}
             failed = stats[self.primary_stat] == FAILED
             keep = self.decide(samples[Fields.stats][i])
-            if upstream[i]:
-                reason = f"{self.primary_stat}_upstream_flagged"
+            if refused[i]:
+                reason = f"{self.primary_stat}_{refused[i][0]}"
             elif failed:
                 reason = f"{self.primary_stat}_judge_failed"
             else:

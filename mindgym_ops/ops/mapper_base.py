@@ -40,17 +40,13 @@ class GenerationMapper(RowTracing, LLMOpMixin, Mapper):
         that cannot be used."""
         raise NotImplementedError
 
-    def apply(self, row: Dict[str, Any], parsed: BaseModel) -> None:
+    def apply(self, row: Dict[str, Any], parsed: BaseModel, state: Dict[str, Any]) -> None:
+        """Write the accepted reply into the row; `state` is what `check_reply` worked out for it."""
         raise NotImplementedError
 
-    def check_reply(self, row: Dict[str, Any], parsed: BaseModel) -> Optional[Tuple[str, str]]:
-        """A substance check of a parsed reply: (code, message) to refuse it (retried with the message
-        fed back when the op has a `retry_feedback` template; counted as `<step>_<code>`), None to accept."""
-        return None
-
-    def provenance_extra(self, row: Dict[str, Any], parsed: Optional[BaseModel]) -> Dict[str, Any]:
+    def provenance_extra(self, row: Dict[str, Any], parsed: Optional[BaseModel], state: Dict[str, Any]) -> Dict:
         """Fields a subclass adds to its provenance record for rows that called the model (`parsed`: the
-        accepted reply, None when the row failed)."""
+        accepted reply, None when the row failed; `state`: what `check_reply` worked out for the last reply)."""
         return {}
 
     def units(self, rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -65,6 +61,7 @@ class GenerationMapper(RowTracing, LLMOpMixin, Mapper):
         return keep
 
     def process_batched(self, samples, rank=None):
+        self.checked.clear()
         rows = columns_to_rows(samples)
         for pos, row in enumerate(rows):
             row[ROW_ID] = row_id(row, pos)
@@ -83,6 +80,7 @@ class GenerationMapper(RowTracing, LLMOpMixin, Mapper):
                 keep[i] = True  # flagged upstream: pass through
                 continue
             try:
+                self.checked_images(row)  # the one image policy: refused before anything reads the image
                 req = self.prepare(row)
             except LLMError as e:
                 keep[i] = self.fail(row, f"{self.step}_{e.kind.value}")
@@ -92,19 +90,16 @@ class GenerationMapper(RowTracing, LLMOpMixin, Mapper):
                 self.counters.record(True, None)
             else:
                 todo.append((i, req))
-        replies = self.ask(
-            [(rows[i][ROW_ID], req) for i, req in todo],
-            check=lambda k, parsed: self.check_reply(rows[todo[k][0]], parsed),
-            feedback=self.feedback if "retry_feedback" in self.templates else None,
-        )
+        replies = self.ask_rows(self.step, [rows[i] for i, _ in todo], [req for _, req in todo])
         for (i, req), (res,) in zip(todo, replies):
             row = rows[i]
-            extra = self.provenance_extra(row, res.parsed if res.ok else None)
+            state = self.checked.get((self.step, row[ROW_ID]), {})
+            extra = self.provenance_extra(row, res.parsed if res.ok else None, state)
             if not res.ok and res.text:  # the last reply the model wrote, and why it was refused
                 extra = {**extra, "refused": refused(res)}
             row[Fields.meta][self.meta_key] = self.provenance(row[ROW_ID], req.templates, res, extra)
             if res.ok:
-                self.apply(row, res.parsed)
+                self.apply(row, res.parsed, state)
                 keep[i] = True
                 self.counters.record(True, None)
             else:

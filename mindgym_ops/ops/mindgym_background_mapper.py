@@ -5,10 +5,10 @@ from data_juicer.utils.constant import Fields
 from pydantic import PositiveInt
 
 from ..llm import ErrorKind, LLMError, TextSchema
+from ..rules.material import check_background
 from ..schemas import CATEGORIES, check_choices
-from ..substance import check_background
 from ..text import cut_to_budget, hash_index
-from .base import FEEDBACK, Request
+from .base import FEEDBACK, Checked, Request
 from .mapper_base import GenerationMapper
 from .rows import ROW_ID, numbered_row_id, row_number
 from .wording import SETTING_HINTS
@@ -25,7 +25,7 @@ class MindgymBackgroundMapper(GenerationMapper):
     From scratch (empty `text`), the model writes a six-sentence report of linked, invented facts; a
     report with fewer than three numbers or two proper names, or with template filler ("[Name]"), is
     retried with the reason fed back (`background_few_facts`, `background_placeholder`; see
-    `mindgym_ops.substance.check_background`). Rows that already carry text use it as the background, cut to
+    `mindgym_ops.rules.material.check_background`). Rows that already carry text use it as the background, cut to
     `max_background_tokens` (the cut is recorded). The reasoning area comes from the row's
     `reasoning_category` when valid, else round-robin over `categories` by row index. Writes
     `background_document`, `reasoning_category`, `language`, `mindgym_row_id`, and provenance
@@ -42,6 +42,8 @@ class MindgymBackgroundMapper(GenerationMapper):
         categories: Optional[List[str]] = None,
         category_key: str = "reasoning_category",
         max_background_tokens: PositiveInt = 1024,
+        image_root: Optional[str] = None,
+        allow_external_images: bool = False,
         backend: Optional[str] = None,
         model: Optional[str] = None,
         model_params: Optional[Dict] = None,
@@ -61,6 +63,8 @@ class MindgymBackgroundMapper(GenerationMapper):
         :param categories: reasoning areas to cycle through; default all eight.
         :param category_key: row field read for a per-row reasoning area.
         :param max_background_tokens: corpus text longer than this (approximate tokens) is cut.
+        :param image_root: rows that carry images: they must lie inside this folder (default: the working directory).
+        :param allow_external_images: accept image paths outside image_root.
         :param backend: api, vllm, hf or local (env MINDGYM_BACKEND overrides).
         :param model: model name, path or packaged GGUF name (env MINDGYM_MODEL overrides).
         :param model_params: backend parameters (base_url, max_concurrency, timeout, n_ctx, ...).
@@ -116,11 +120,11 @@ class MindgymBackgroundMapper(GenerationMapper):
         names = ["background"] + (["thinking_protocol"] if self.use_thinking else [])
         return Request(self.system_messages() + self.user(prompt), BACKGROUND, names)
 
-    def check_reply(self, row, parsed):
-        return check_background(parsed, self.language)
+    def check_reply(self, step, row, parsed):
+        return Checked(check_background(parsed, self.language))
 
-    def provenance_extra(self, row, parsed):
+    def provenance_extra(self, row, parsed, state):
         return {"mode": "scratch"}
 
-    def apply(self, row, parsed):
+    def apply(self, row, parsed, state):
         row["background_document"] = parsed

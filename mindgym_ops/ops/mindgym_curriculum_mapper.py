@@ -1,13 +1,17 @@
 import json
+from collections import Counter
 from typing import Dict, Optional
 
 from data_juicer.ops.base_op import OPERATORS, TAGGING_OPS, Mapper
 from data_juicer.utils.constant import Fields
+from loguru import logger
 from pydantic import PositiveInt
 
+from ..llm import LLMError
 from ..prompts import load_templates
 from ..schemas import LANGUAGES, check_choice
 from ..text import cut_to_budget
+from .images import ImagePolicy
 from .rows import columns_to_rows, rows_to_columns
 from .tracing import RowTracing
 from .wording import CURRICULUM_LABELS
@@ -20,21 +24,18 @@ META_KEY = "mindgym_curriculum"
 
 @TAGGING_OPS.register_module(OP_NAME)
 @OPERATORS.register_module(OP_NAME)
-class MindgymCurriculumMapper(RowTracing, Mapper):
+class MindgymCurriculumMapper(RowTracing, ImagePolicy, Mapper):
     """Turns each record into rows for the four thinking-curriculum stages, in ms-swift `messages` form.
 
-    Stages: (1) question + thinking -> answer, (2) question + answer -> thinking, (3) question ->
-    answer + thinking, (4) question -> answer. Reads `multihop_question`, `multihop_answer`,
-    `thinking`, `images` and the record's source text (`document_key`, default `background_document`).
-    A question about invented facts is answerable only with them, so each row carries its source in front
-    of the question: an image record its images (an `<image>` tag per image), a text record its document,
-    cut to `max_document_tokens` (the cut is recorded in `__dj__meta__.mindgym_curriculum`); `grounded:
-    false` keeps the paper's bare question. `thinking_first: true` writes stage 3 as thinking, then answer
-    (the paper: answer, then thinking), so that a model trained on it still reasons before it answers.
-    Writes `messages` (a JSON-compatible list of {role, content}), `curriculum_stage` (1-4) and keeps
-    `images`. `split: round_robin` deals the records of a batch out to the stages in turn (disjoint quarters, as
-    in the paper); `all` puts every record in every stage. Records missing a question, answer or thinking are
-    dropped."""
+    Stages: (1) question + thinking -> answer, (2) question + answer -> thinking, (3) question -> answer +
+    thinking, (4) question -> answer. A question about invented facts is answerable only with them, so each row
+    carries the record's source in front of its question: an image record its images (an `<image>` tag each), a
+    text record its document (`document_key`, cut to `max_document_tokens`, the cut recorded in
+    `__dj__meta__.mindgym_curriculum`); `grounded: false` keeps the paper's bare question. `thinking_first` writes
+    stage 3 as thinking, then answer. Writes `messages`, `curriculum_stage` (1-4) and keeps `images`. `split:
+    round_robin` deals a batch's records out to the stages in turn (the paper's quarters); `all` puts every record
+    in every stage. A record without question, answer or thinking, or with an image outside image_root, is left
+    out (counted in a warning, traced)."""
 
     _batched_op = True
 
@@ -46,6 +47,8 @@ class MindgymCurriculumMapper(RowTracing, Mapper):
         document_key: str = "background_document",
         max_document_tokens: PositiveInt = 1024,
         thinking_first: bool = False,
+        image_root: Optional[str] = None,
+        allow_external_images: bool = False,
         prompt_templates: Optional[Dict[str, str]] = None,
         *args,
         **kwargs,
@@ -60,6 +63,8 @@ class MindgymCurriculumMapper(RowTracing, Mapper):
         :param document_key: the field that holds a text record's source document.
         :param max_document_tokens: the document is cut to about this many tokens.
         :param thinking_first: stage 3 as thinking, then answer (default: the paper's answer, then thinking).
+        :param image_root: image records: images must lie inside this folder (default: the working directory).
+        :param allow_external_images: accept image paths outside image_root.
         :param prompt_templates: overrides by name (curriculum_stage1 .. curriculum_stage4).
         """
         super().__init__(*args, **kwargs)
@@ -70,6 +75,7 @@ class MindgymCurriculumMapper(RowTracing, Mapper):
         self.language = language
         self.grounded, self.document_key, self.max_document_tokens = grounded, document_key, max_document_tokens
         self.thinking_first = thinking_first
+        self.image_root, self.allow_external_images = image_root, allow_external_images
         names = {f"curriculum_stage{k}": ("question", "answer", "thinking", "document") for k in STAGES}
         names["curriculum_stage3"] += ("thinking_first",)
         self.templates = {lang: load_templates(lang, names, prompt_templates) for lang in LANGUAGES}
@@ -96,29 +102,35 @@ class MindgymCurriculumMapper(RowTracing, Mapper):
         if images:
             user = "<image>" * len(images) + "\n" + user
         label = CURRICULUM_LABELS[language]
-        both = (label["thinking"] + t, label["answer"] + a)
-        target = {
-            1: label["answer"] + a,
-            2: label["thinking"] + t,
-            3: "\n\n".join(both if self.thinking_first else both[::-1]),
-            4: label["answer"] + a,
-        }[stage]
+        thought, answered = label["thinking"] + t, label["answer"] + a
+        both = f"{thought}\n\n{answered}" if self.thinking_first else f"{answered}\n\n{thought}"
+        target = {1: answered, 2: thought, 3: both, 4: answered}[stage]
         return [{"role": "user", "content": user}, {"role": "assistant", "content": target}]
+
+    def unusable(self, row: Dict) -> Optional[str]:
+        """Why a record gives no stage rows: `curriculum_incomplete` (no question, answer or thinking), or
+        `curriculum_image` (an image outside image_root: training would read it); None when it is usable."""
+        if not all(
+            isinstance(row.get(k), str) and row[k].strip() for k in ("multihop_question", "multihop_answer", "thinking")
+        ):
+            return "curriculum_incomplete"
+        try:
+            self.checked_images(row)
+        except LLMError:
+            return "curriculum_image"
+        return None
 
     def process_batched(self, samples, rank=None):
         rows = columns_to_rows(samples)
         keys = list(dict.fromkeys(list(samples.keys()) + ["messages", "curriculum_stage", self.image_key, Fields.meta]))
-        out, keep = [], []
+        out, keep, left_out = [], [], Counter()
         for row in rows:
-            keep.append(
-                all(
-                    isinstance(row.get(k), str) and row[k].strip()
-                    for k in ("multihop_question", "multihop_answer", "thinking")
-                )
-            )
-            if not keep[-1]:
+            why = self.unusable(row)
+            keep.append(why is None)
+            if why:
+                left_out[why] += 1
                 if self.tracing:
-                    self.mark_dropped(row, "curriculum_incomplete")
+                    self.mark_dropped(row, why)
                 continue
             language = self.language or (row.get("language") if row.get("language") in LANGUAGES else "en")
             source = self.document(row)
@@ -131,6 +143,8 @@ class MindgymCurriculumMapper(RowTracing, Mapper):
                 new[self.image_key] = list(row.get(self.image_key) or [])
                 new[Fields.meta] = {**(row.get(Fields.meta) or {}), META_KEY: json.dumps(note)}
                 out.append(new)
+        if left_out:
+            logger.warning(f"{OP_NAME}: left out {sum(left_out.values())} record(s): {dict(left_out)}")
         if self.tracing:  # the stage rows keep their record's text: only the dropped records are traced
             self.trace(rows, keep)
         return rows_to_columns(out, keys)

@@ -5,12 +5,11 @@ from data_juicer.ops.base_op import OPERATORS
 from loguru import logger
 from pydantic import PositiveInt
 
-from ..anchors import ANCHORS, auc
+from ..anchors import anchor_rows, blind_warning, calibration
+from ..rules.material import not_steps
 from ..schemas import DepthBreadth
-from ..substance import not_steps
-from .base import FEEDBACK, Request
+from .base import FEEDBACK, Checked, Request
 from .judge_base import FAILED, JudgeFilter, failure_policy
-from .rows import ROW_ID
 
 OP_NAME = "mindgym_depth_breadth_filter"
 DEPTH, BREADTH, JUDGE_RECORD = "mindgym_depth", "mindgym_breadth", "mindgym_judge_record"
@@ -22,7 +21,7 @@ class MindgymDepthBreadthFilter(JudgeFilter):
 
     The judge lists the dependent steps a solver needs and the knowledge areas it draws on; depth and
     breadth are the list lengths (capped at 5). A list that is not one (a step that repeats the question, or
-    only the answer as the step: `mindgym_ops.substance.not_steps`) is retried with the reason fed back,
+    only the answer as the step: `mindgym_ops.rules.material.not_steps`) is retried with the reason fed back,
     then counts as a judge failure. With `calibrate`, the judge first scores built-in shallow
     and deep anchors once per process; when it cannot rank them (AUC of depth + breadth below
     `calibration_min_auc`) it logs a warning line: the filter is close to blind. Reads
@@ -44,6 +43,8 @@ class MindgymDepthBreadthFilter(JudgeFilter):
         on_judge_failure: Optional[str] = None,
         calibrate: bool = True,
         calibration_min_auc: float = 0.75,
+        image_root: Optional[str] = None,
+        allow_external_images: bool = False,
         backend: Optional[str] = None,
         model: Optional[str] = None,
         model_params: Optional[Dict] = None,
@@ -66,6 +67,8 @@ class MindgymDepthBreadthFilter(JudgeFilter):
         :param on_judge_failure: the old name of on_failure: keep (= flag) or drop.
         :param calibrate: score the built-in anchors once per process and warn when the judge cannot rank them.
         :param calibration_min_auc: the anchors' ranking (0.5 = blind, 1 = perfect) below which it warns.
+        :param image_root: image rows: images must lie inside this folder (default: the working directory).
+        :param allow_external_images: accept image paths outside image_root.
         :param backend: api, vllm, hf or local (env MINDGYM_BACKEND overrides).
         :param model: judge model (env MINDGYM_MODEL overrides).
         :param model_params: backend parameters.
@@ -106,29 +109,18 @@ class MindgymDepthBreadthFilter(JudgeFilter):
         return self._calibration
 
     def _score_anchors(self) -> Dict:
-        anchors = ANCHORS[self.language]
-        rows = [
-            {"multihop_question": q, "multihop_answer": a, ROW_ID: f"anchor{i}"}
-            for i, (q, a) in enumerate(a for level in ("shallow", "deep") for a in anchors[level])
-        ]
-        replies = self.ask_judge("judge", rows, [self.request("judge", r, {}) for r in rows])
-        scores = [res.parsed.depth + res.parsed.breadth if res.ok else None for (res,) in replies]
-        n = len(anchors["shallow"])
-        shallow, deep = [s for s in scores[:n] if s is not None], [s for s in scores[n:] if s is not None]
-        value = round(auc(shallow, deep), 3)
-        if value < self.calibration_min_auc:
-            logger.warning(
-                f"{self._name}: the judge ranks shallow and deep anchor questions poorly (AUC {value} < "
-                f"{self.calibration_min_auc}; depth+breadth shallow {shallow}, deep {deep}): with this judge model "
-                "the depth/breadth filter is close to blind; use a stronger judge or set min_depth/min_breadth to 1"
-            )
-        return {"ok": value >= self.calibration_min_auc, "auc": value, "shallow": shallow, "deep": deep}
+        rows = anchor_rows(self.language)
+        replies = self.ask_rows("judge", rows, [self.request("judge", r, {}) for r in rows])
+        found = calibration([r.parsed.depth + r.parsed.breadth if r.ok else None for (r,) in replies], self.language,
+                            self.calibration_min_auc)  # fmt: skip
+        if not found["ok"]:
+            logger.warning(blind_warning(self._name, found, self.calibration_min_auc))
+        return found
 
     def check_reply(self, step, row, parsed):
-        """A list of steps that is not one: the question copied as a step, or the answer given as the only
-        step (the 0.5B judge listed ["102 years"] for a two-lookup difference, and a deep anchor's question
-        as its one step)."""
-        return not_steps(parsed.steps, *self.question(row), self.language)
+        """A list of steps that is not one: the question copied as a step, or the answer given as the only step (the
+        0.5B judge listed ["102 years"] for a two-lookup difference, and a deep anchor's question as its one step)."""
+        return Checked(not_steps(parsed.steps, *self.question(row), self.language))
 
     def score(self, row, replies):
         (res,) = replies["judge"]

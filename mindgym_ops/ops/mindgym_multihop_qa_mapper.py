@@ -3,15 +3,14 @@ from typing import Dict, Optional
 from data_juicer.ops.base_op import OPERATORS, TAGGING_OPS
 from pydantic import PositiveInt
 
-from ..drafts import worked_out
 from ..llm import ErrorKind, LLMError
 from ..pairing import similarity
+from ..rules.checks import SubstanceThresholds, check_multihop, leaves_draft
+from ..rules.seeds import worked_out
 from ..schemas import MultiHop, check_choice
-from ..substance import REASONS, SubstanceThresholds, check_multihop
-from .base import FEEDBACK, Request
-from .cross_rows import SOURCES, pair_units, seed_source
+from .base import FEEDBACK, Checked, Request
+from .cross_rows import SOURCES, cross_provenance, pair_units, seed_source
 from .mapper_base import GenerationMapper
-from .rows import answer_source
 
 OP_NAME = "mindgym_multihop_qa_mapper"
 COMBINE = ("within_row", "across_rows")
@@ -22,18 +21,13 @@ COMBINE = ("within_row", "across_rows")
 class MindgymMultihopQaMapper(GenerationMapper):
     """Combines seed QAs into one multi-hop question, a detailed answer and the thinking.
 
-    Reads `sub_questions`, `relationship_category`, `background_document` (and `images` for
-    image rows). `combine: within_row` uses one row's seeds; `across_rows` pairs rows of a batch
-    that share an entity or topic (sentence embeddings, or word overlap) and bridges their seeds,
-    naming both source rows in provenance. The thinking holds reasoning only: a reply whose thinking
-    states the answer is retried. A reply that is not multi-hop (copies a seed question or the prompt,
-    states its own or a bridge answer, draws on fewer than `min_seeds` seeds; see
-    `mindgym_ops.substance`) is retried with the reason fed back, then dropped or flagged as
-    `multihop_<check>`; so is a question that leaves the worked draft a Comparison or Temporal set was shown, when
-    code cannot work its answer out (`leaves_draft`, `verify_drafts`). Writes `multihop_question`, `multihop_answer`, `thinking`, `answer_source` (how the
-    answer is known: `code`, worked out from two seed answers found in the document, see
-    `mindgym_ops.drafts.worked_out`; else `model`) and copies question/answer into `query`/`response`;
-    provenance under `__dj__meta__.mindgym_multihop`."""
+    Reads `sub_questions`, `relationship_category`, `background_document` (and `images`). `combine: within_row`
+    uses one row's seeds; `across_rows` bridges the seeds of two rows of a batch that share an entity or topic.
+    The thinking holds reasoning only. A reply that is not multi-hop (`mindgym_ops.rules.checks`: copies a seed or
+    the prompt, states an answer it should hide, draws on fewer than `min_seeds` seeds, answers wrong, or leaves
+    the worked draft it was shown) is retried with the reason fed back, then dropped or flagged as
+    `multihop_<check>`. Writes `multihop_question`, `multihop_answer`, `thinking`, `answer_source` (`code`: worked
+    out from seed answers found in the document, `rules.seeds.worked_out`; else `model`) and `query`/`response`."""
 
     step = "multihop"
     meta_key = "mindgym_multihop"
@@ -81,11 +75,9 @@ class MindgymMultihopQaMapper(GenerationMapper):
             much copies it (a seed question contained in it always does).
         :param min_seeds: seeds the question and its thinking must draw on.
         :param seed_use_overlap: a seed counts as drawn on when this share of its question's words appears.
-        :param drafts: show a worked draft question built from two seeds of a Comparison or Temporal set
-            (English; see mindgym_ops.drafts): small models copy a seed question without one.
-        :param verify_drafts: a set shown a worked draft must end in a question whose answer code works out from its
-            seeds (the draft, or a rewording that keeps both parts; else `multihop_leaves_draft`, retried with the
-            reason); false: any question that passes the other checks.
+        :param drafts: show a Comparison or Temporal set a worked draft built from two seeds (rules.drafts).
+        :param verify_drafts: a set shown a draft must end in a question whose answer code works out (the draft, or a
+            rewording that keeps both parts; else `multihop_leaves_draft`); false: any question the checks pass.
         :param image_root: image rows: images must lie inside this folder (default: the working directory).
         :param allow_external_images: accept image paths outside image_root.
         :param backend: api, vllm, hf or local (env MINDGYM_BACKEND overrides).
@@ -105,12 +97,8 @@ class MindgymMultihopQaMapper(GenerationMapper):
         self.pair_by = pair_by
         similarity([], pair_by)  # validates pair_by now, at config time
         self.min_pair_similarity = min_pair_similarity
-        for name, value in (("max_seed_overlap", max_seed_overlap), ("seed_use_overlap", seed_use_overlap)):
-            if not 0 < float(value) <= 1:
-                raise ValueError(f"{name} must be a number in (0, 1], got {value!r}")
-        self.limits = SubstanceThresholds(float(max_seed_overlap), int(min_seeds), float(seed_use_overlap))
+        self.limits = SubstanceThresholds(max_seed_overlap, int(min_seeds), seed_use_overlap)
         self.drafts, self.verify_drafts = drafts, verify_drafts
-        self.image_root, self.allow_external_images = image_root, allow_external_images
         self.init_llm(
             locals(),
             on_failure=on_failure,
@@ -132,34 +120,26 @@ class MindgymMultihopQaMapper(GenerationMapper):
         sources = cross["sources"] if cross else [seed_source(row, self.drafts)]
         prompt = self.templates["multihop_qa"].render(sources=sources)
         names = ["multihop_qa"] + (["thinking_protocol"] if self.use_thinking else [])
-        return Request(self.system_messages() + self.user(prompt, self.checked_images(row)), MultiHop, names)
+        return Request(self.system_messages() + self.user(prompt, row.get(self.image_key) or []), MultiHop, names)
 
-    def check_reply(self, row, parsed):
+    def check_reply(self, step, row, parsed):
+        """The substance checks, and `leaves_draft` for a set shown a worked draft (`verify_drafts`); how the answer
+        is known goes to `apply`."""
         question, answer, seeds = parsed.multihop_question, parsed.multihop_answer, row["sub_questions"]
+        document = "" if row.get(self.image_key) else row.get("background_document") or ""
+        worked = worked_out(question, answer, seeds, document)
+        shown = seed_source(row, self.drafts) if self.verify_drafts and document and not row.get(SOURCES) else {}
+        draft = (shown["draft"], shown["draft_answer"]) if shown.get("draft") else None
         failed = check_multihop(question, answer, parsed.thinking, seeds, self.limits, self.language)
-        if failed or not (self.drafts and self.verify_drafts) or row.get(SOURCES) or row.get(self.image_key):
-            return failed
-        shown = seed_source(row, self.drafts)
-        if shown["draft"] and not worked_out(question, answer, seeds, row.get("background_document") or ""):
-            # the 0.5B drifted from "How many years passed between when the station was built and when it was
-            # named?" to "How many years did the station begin collecting data in each year?"
-            message = REASONS[self.language]["leaves_draft"].format(draft=shown["draft"], answer=shown["draft_answer"])
-            return "leaves_draft", message
-        return None
+        return Checked(
+            failed or leaves_draft(draft, worked, self.language), {"answer_source": "code" if worked else "model"}
+        )
 
-    def provenance_extra(self, row, parsed):
-        cross = row.get(SOURCES)
-        if not cross:
-            return {}
-        return {
-            "combine": "across_rows",
-            "source_rows": cross["rows"],
-            "similarity": cross["similarity"],
-            "pair_method": cross["method"],
-        }
+    def provenance_extra(self, row, parsed, state):
+        return cross_provenance(row)
 
-    def apply(self, row, parsed):
+    def apply(self, row, parsed, state):
         row["thinking"] = parsed.thinking
         row["multihop_question"] = row["query"] = parsed.multihop_question
         row["multihop_answer"] = row["response"] = parsed.multihop_answer
-        row["answer_source"] = answer_source(row, self.image_key)
+        row["answer_source"] = state["answer_source"]

@@ -4,9 +4,9 @@ from data_juicer.ops.base_op import OPERATORS, TAGGING_OPS
 from pydantic import PositiveInt
 
 from ..llm import ErrorKind, LLMError
+from ..rules.material import check_seeds
 from ..schemas import IMAGE_PRINCIPLES, TEXT_PRINCIPLES, check_choices, seed_set_schema
-from ..substance import check_seeds
-from .base import FEEDBACK, Request
+from .base import FEEDBACK, Checked, Request
 from .mapper_base import GenerationMapper
 from .wording import PRINCIPLE_HELP
 
@@ -23,7 +23,7 @@ class MindgymSeedQaMapper(GenerationMapper):
     explanation and use the image principles. Writes `sub_questions` (list of {question, answer})
     and `relationship_category`, provenance under `__dj__meta__.mindgym_seed_qa`.
 
-    Unusable seeds (`mindgym_ops.substance.check_seeds`: about "the text", a long answer, one not in the
+    Unusable seeds (`mindgym_ops.rules.material.check_seeds`: about "the text", a long answer, one not in the
     document or inside its own question, a repeat; image rows: length and repeats only) are dropped and
     counted in provenance (`dropped_seeds`); fewer than two left is retried, then `seed_qa_seeds_<reason>`."""
 
@@ -85,7 +85,6 @@ class MindgymSeedQaMapper(GenerationMapper):
             check_choices("image_principles", image_principles or list(IMAGE_PRINCIPLES), IMAGE_PRINCIPLES)
         )
         self.question_key, self.answer_key, self.explanation_key = question_key, answer_key, explanation_key
-        self.image_root, self.allow_external_images = image_root, allow_external_images
         shared = ("max_seeds", "principles", "principle_help")
         self.init_llm(
             locals(),
@@ -100,7 +99,7 @@ class MindgymSeedQaMapper(GenerationMapper):
         )
 
     def prepare(self, row):
-        images = self.checked_images(row)
+        images = row.get(self.image_key) or []  # inside image_root: the base checked them
         names = ["thinking_protocol"] if self.use_thinking else []
         if images:
             question = row.get(self.question_key)
@@ -131,19 +130,17 @@ class MindgymSeedQaMapper(GenerationMapper):
             names.append("seed_qa_text")
         return Request(self.system_messages() + self.user(prompt, images), schema, names)
 
-    def seeds(self, row, parsed):
-        """(usable seeds, dropped ones by reason, failure or None); image rows skip the text checks."""
+    def check_reply(self, step, row, parsed):
+        """The usable seeds (image rows skip the text checks), handed to `apply`; fewer than two refuse the reply."""
         seeds = [{"question": q.question, "answer": q.answer} for q in parsed.sub_questions[: self.max_seeds]]
         document = "" if row.get(self.image_key) else row.get("background_document") or ""
-        return check_seeds(seeds, document, self.language, self.max_seeds)
+        kept, dropped, failure = check_seeds(seeds, document, self.language, self.max_seeds)
+        return Checked(failure, {"seeds": kept, "dropped": dropped})
 
-    def check_reply(self, row, parsed):
-        return self.seeds(row, parsed)[2]
+    def provenance_extra(self, row, parsed, state):
+        return {"dropped_seeds": state["dropped"]} if parsed is not None else {}
 
-    def provenance_extra(self, row, parsed):
-        return {"dropped_seeds": self.seeds(row, parsed)[1]} if parsed is not None else {}
-
-    def apply(self, row, parsed):
-        row["sub_questions"] = self.seeds(row, parsed)[0]
+    def apply(self, row, parsed, state):
+        row["sub_questions"] = state["seeds"]
         row["relationship_category"] = parsed.relationship_category
         row["language"] = self.language

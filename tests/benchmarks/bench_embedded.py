@@ -6,7 +6,7 @@ read and wrote, llama.cpp's raw prompt-evaluation and greedy decode rates measur
 the same GGUF and threads, the single-stream floor (prompt tokens / prompt rate + completion tokens /
 decode rate) and wall / floor. Below 1 would need several rows decoded together.
 
-    python tests/benchmarks/bench_embedded.py [--rows 8] [--out DIR] [--seed N]
+    python tests/benchmarks/bench_embedded.py [--rows 8] [--out DIR] [--seed N] [--recipe mindgym_text_zh.yaml]
 
 It also re-checks every exported record with the substance checks. `--seed` replaces the recipe's
 sampling seeds, to see how the record count spreads from run to run. `--out` keeps the export, the job
@@ -27,7 +27,9 @@ sys.path.insert(0, ROOT)
 
 from _jobs import main_job_recipe, run_dj  # noqa: E402
 
-from mindgym_ops.substance import check_multihop  # noqa: E402
+from mindgym_ops.rules.checks import check_multihop, copied_seed  # noqa: E402
+
+FIELDS = ("multihop_question", "multihop_answer", "thinking", "sub_questions")
 
 _OP_DONE = re.compile(r"OP \[([\w.-]+)\] Done in ([\d.]+)s\. Left (\d+) samples\.")
 _SUMMARY = re.compile(
@@ -62,27 +64,33 @@ def main():
     ap.add_argument("--rows", type=int, default=8)
     ap.add_argument("--out", default=None)
     ap.add_argument("--seed", type=int, default=None, help="replace the recipe's sampling seeds (run-to-run spread)")
+    ap.add_argument(
+        "--recipe", default="mindgym_text.yaml", help="a recipe of recipes/ (mindgym_text_zh.yaml: Chinese)"
+    )
     a = ap.parse_args()
     threads = os.cpu_count() or 2
     with tempfile.TemporaryDirectory() as scratch:
         tmp = os.path.abspath(a.out) if a.out else scratch
         os.makedirs(tmp, exist_ok=True)
-        path = main_job_recipe(tmp, a.rows, a.seed)
+        path = main_job_recipe(tmp, a.rows, a.seed, a.recipe)
         wall, log = run_dj(path, tmp)
         rows = [json.loads(line) for line in open(os.path.join(tmp, "out", "result.jsonl"))]
         records = len(rows)
         hard = sum(bool(json.loads(r["__dj__stats__"]["mindgym_solve_record"]).get("verified_hard")) for r in rows)
-        real = sum(
-            check_multihop(r["multihop_question"], r["multihop_answer"], r["thinking"], r["sub_questions"]) is None
-            for r in rows
-        )
+        real = sum(check_multihop(*(r[k] for k in FIELDS), None, r.get("language") or "en") is None for r in rows)
+        copies = sum(bool(copied_seed(r["multihop_question"], r["sub_questions"])) for r in rows)
     prompt_rate, decode_rate = raw_rates(threads)
     ops = _SUMMARY.findall(log)
     prompt = sum(int(o[4]) for o in ops)
     completion = sum(int(o[5]) for o in ops)
     floor = prompt / prompt_rate + completion / decode_rate
     print(f"main job cold: {a.rows} rows -> {records} records, wall {wall:.0f} s ({wall / 60:.1f} min)")
-    print(f"records that pass the substance checks (mindgym_ops.substance.check_multihop): {real} of {records}")
+    print(f"records that pass the substance checks (mindgym_ops.rules.checks.check_multihop): {real} of {records}")
+    print(f"records whose question copies a seed question: {copies}")
+    for r in rows:
+        print(
+            "  record: " + json.dumps({k: r[k] for k in ("multihop_question", "multihop_answer")}, ensure_ascii=False)
+        )
     print(
         f"verified-hard records (answer worked out by code, solved less often than min_solve_rate): {hard}; the "
         f"strict band (keep_verified_hard: false) keeps {records - hard}"
@@ -107,6 +115,7 @@ def main():
                 "wall_s": round(wall),
                 "records": records,
                 "records_passing_substance": real,
+                "copies_of_a_seed": copies,
                 "verified_hard": hard,
                 "floor_s": round(floor),
                 "wall_over_floor": round(wall / floor, 2),

@@ -9,7 +9,7 @@ Qwen2.5-Coder-0.5B GGUF through llama.cpp; one engine shared by every op) and pr
   them (same solver, k attempts, the background given with both);
 - leak rate (replies whose thinking or question gives the answer away) and duplicate rate.
 
-    python tests/benchmarks/bench_quality.py [--rows 8] [--k 4] [--cache DIR]
+    python tests/benchmarks/bench_quality.py [--rows 8] [--k 4] [--cache DIR] [--language en|zh]
 
 `--cache` keeps the request cache between runs (a rerun re-sends nothing that completed)."""
 
@@ -29,7 +29,8 @@ from mindgym_ops.anchors import auc  # noqa: E402
 from mindgym_ops.llm import client as llm_client  # noqa: E402
 from mindgym_ops.llm import engines  # noqa: E402
 from mindgym_ops.ops.rows import ROW_ID, columns_to_rows, numbered_row_id  # noqa: E402
-from mindgym_ops.substance import check_multihop, normalise  # noqa: E402
+from mindgym_ops.rules.checks import check_multihop  # noqa: E402
+from mindgym_ops.rules.words import normalise  # noqa: E402
 
 TARGETS = {"real_multihop": 0.5, "auc": 0.8, "uplift_points": 15}
 
@@ -57,6 +58,9 @@ def main():
     ap.add_argument("--k", type=int, default=4)
     ap.add_argument("--cache", default=None)
     ap.add_argument("--show", action="store_true", help="print every refused multi-hop reply with its reason")
+    ap.add_argument(
+        "--language", choices=["en", "zh"], default="en", help="prompts, checks and anchors in this language"
+    )
     a = ap.parse_args()
     from mindgym_ops.ops.mindgym_background_mapper import MindgymBackgroundMapper
     from mindgym_ops.ops.mindgym_depth_breadth_filter import MindgymDepthBreadthFilter
@@ -66,7 +70,11 @@ def main():
 
     work = tempfile.mkdtemp(prefix="bench_quality_")
     common = dict(
-        backend="local", model="qwen2.5-0.5b", cache_dir=a.cache or os.path.join(work, "cache"), work_dir=work
+        backend="local",
+        model="qwen2.5-0.5b",
+        cache_dir=a.cache or os.path.join(work, "cache"),
+        work_dir=work,
+        language=a.language,
     )
     t0 = time.time()
     # the recipe's sampling settings (recipes/mindgym_text.yaml)
@@ -81,13 +89,15 @@ def main():
     verdicts = Counter()  # every multi-hop reply that parsed, by substance verdict
     check = ops[2].check_reply
 
-    def counted_check(row, parsed):
-        failed = check(row, parsed)
+    def counted_check(step, row, parsed):
+        found = check(step, row, parsed)
+        failed = found.failure
         verdicts[failed[0] if failed else "real"] += 1
         if failed and a.show:
             seeds = [q["question"] for q in row["sub_questions"]]
-            print(json.dumps({"refused": failed[0], "question": parsed.multihop_question, "seeds": seeds}), flush=True)
-        return failed
+            shown = {"refused": failed[0], "question": parsed.multihop_question, "seeds": seeds}
+            print(json.dumps(shown, ensure_ascii=False), flush=True)
+        return found
 
     ops[2].check_reply = counted_check
     samples = {"text": [""] * a.rows, ROW_ID: [numbered_row_id(i) for i in range(a.rows)]}
@@ -100,13 +110,16 @@ def main():
 
     copies = verdicts["copies_seed"]
     exported_copies = sum(
-        check_multihop(r["multihop_question"], r["multihop_answer"], r["thinking"], r["sub_questions"]) is not None
+        check_multihop(
+            r["multihop_question"], r["multihop_answer"], r["thinking"], r["sub_questions"], None, a.language
+        )
+        is not None
         for r in rows
     )
 
     # the judge on the anchor set
     judge = MindgymDepthBreadthFilter(calibrate=True, **common)
-    anchors = json.load(open(os.path.join(HERE, "..", "data", "judge_anchors_en.json")))
+    anchors = json.load(open(os.path.join(HERE, "..", "data", f"judge_anchors_{a.language}.json")))
     items = [
         {"multihop_question": x["question"], "multihop_answer": x["answer"]}
         for lvl in ("shallow", "deep")
@@ -125,7 +138,8 @@ def main():
         for j, q in enumerate(
             [*r["sub_questions"], {"question": r["multihop_question"], "answer": r["multihop_answer"]}]
         ):
-            text = f"{r['background_document']}\n\nQuestion: {q['question']}"
+            label = "问题：" if a.language == "zh" else "Question: "
+            text = f"{r['background_document']}\n\n{label}{q['question']}"
             probes.append({"multihop_question": text, "multihop_answer": q["answer"], ROW_ID: f"{r[ROW_ID]}-q{j}"})
             owners.append((i, j == len(r["sub_questions"])))
     solved = solver.judge_rows(probes) if probes else []

@@ -82,7 +82,7 @@ def test_a_long_document_is_cut_and_the_cut_recorded():
 def test_image_records_carry_their_images_not_a_document():
     rows = records(1, images=["/d/a.png"])
     rows["background_document"] = [DOC]
-    out = MindgymCurriculumMapper(split="all").process_batched(rows)
+    out = MindgymCurriculumMapper(split="all", image_root="/d").process_batched(rows)
     assert all(m[0]["content"].startswith("<image>\n") and DOC not in m[0]["content"] for m in out["messages"])
     assert json.loads(out["__dj__meta__"][0]["mindgym_curriculum"])["grounding"] == "images"
 
@@ -99,7 +99,7 @@ def test_thinking_first_puts_the_reasoning_before_the_answer_in_stage_3():
 
 
 def test_chinese_instructions_and_image_tags():
-    out = MindgymCurriculumMapper(split="all").process_batched(records(1, "zh", images=["/d/a.png"]))
+    out = MindgymCurriculumMapper(split="all", image_root="/d").process_batched(records(1, "zh", images=["/d/a.png"]))
     first = out["messages"][0]
     assert first[0]["content"].startswith("<image>\n") and "问题：Q0?" in first[0]["content"]
     assert first[1]["content"].startswith("答案：")

@@ -6,9 +6,9 @@ import pytest
 from data_juicer.utils.constant import Fields
 from mindgym_script import judge_says, request_kind, user_text
 
-from mindgym_ops.matching import match
 from mindgym_ops.ops.mindgym_depth_breadth_filter import MindgymDepthBreadthFilter
 from mindgym_ops.ops.mindgym_self_consistency_filter import MindgymSelfConsistencyFilter
+from mindgym_ops.rules.answers import match
 
 
 def dataset(questions, answers=None):
@@ -103,7 +103,7 @@ def test_a_judge_reply_that_lists_no_steps_is_retried_with_the_reason(api_env, s
 
 
 def test_a_list_of_steps_that_is_not_one_is_named():
-    from mindgym_ops.substance import not_steps
+    from mindgym_ops.rules.material import not_steps
 
     q = "How many legs does a spider have?"
     assert not_steps(["recall how many legs a spider has"], q, "Eight") is None
@@ -344,7 +344,9 @@ def test_image_records_send_the_image_to_the_judge(api_env, tmp_path):
     Image.new("RGB", (40, 30), (200, 10, 10)).save(path)
     samples = dataset(["Which bar is tallest?", "A text-only question?"])
     samples["images"] = [[str(path)], []]
-    op = MindgymDepthBreadthFilter(calibrate=False, backend="api", model="fake", work_dir=str(tmp_path))
+    op = MindgymDepthBreadthFilter(
+        calibrate=False, image_root=str(tmp_path), backend="api", model="fake", work_dir=str(tmp_path)
+    )
     run_filter(op, samples)
     bodies = {
         ("image" if any(isinstance(m["content"], list) for m in b["messages"]) else "text"): b

@@ -33,7 +33,7 @@ def records(n, images=None):
 
 
 def curriculum_file(path, n=8, split="all", images=None):
-    op = MindgymCurriculumMapper(split=split)
+    op = MindgymCurriculumMapper(split=split, image_root=os.path.dirname(images[0]) if images else None)
     rows = list(records(n, images))
     out = op.process_batched({k: [r[k] for r in rows] for k in rows[0]})
     with open(path, "w") as f:
