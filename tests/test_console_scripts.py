@@ -106,3 +106,26 @@ def test_mindgym_report_exit_statuses(tmp_path, server, script):
     assert (tmp_path / "out" / "report.html").is_file()
     done = run("mindgym-report", tmp_path / "missing.jsonl")
     assert_one_line_failure(done, "mindgym-report", "missing.jsonl")
+
+
+def test_mindgym_heldout_exit_statuses(tmp_path):
+    record = {
+        "background_document": "The case began in 1994 and ended in 1997.",
+        "sub_questions": [
+            {"question": "In which year did the case begin?", "answer": "1994"},
+            {"question": "In which year did the case end?", "answer": "1997"},
+        ],
+        "multihop_question": "How many years passed between when the case began and when the case ended?",
+        "multihop_answer": "3 years",
+        "thinking": "Find both years, then subtract.",
+        "answer_source": "code",
+    }
+    (tmp_path / "records.jsonl").write_text(json.dumps(record) + "\n")
+    done = run("mindgym-heldout", tmp_path / "records.jsonl", "--out", tmp_path / "set")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"written": 1}
+    done = run("mindgym-heldout", tmp_path / "missing.jsonl", "--out", tmp_path / "set")
+    assert_one_line_failure(done, "mindgym-heldout", "missing.jsonl")
+    (tmp_path / "bad.jsonl").write_text("not json\n")
+    done = run("mindgym-heldout", tmp_path / "bad.jsonl", "--out", tmp_path / "set")
+    assert_one_line_failure(done, "mindgym-heldout", "bad.jsonl:1")

@@ -14,6 +14,10 @@ import sys
 from collections import Counter
 from typing import Any, Dict, List, Optional, Tuple
 
+from mindgym_ops.rules.seeds import expected_difference
+from mindgym_ops.rules.words import answer_head, numbers
+from mindgym_ops.text import cut_to_budget
+
 from .common import read_jsonl
 
 README = (
@@ -31,9 +35,6 @@ def _seeds(record: Dict[str, Any]) -> List[Dict[str, str]]:
 
 def numeric_answer(record: Dict[str, Any], unverified: bool = False) -> Tuple[Optional[float], str]:
     """(the record's answer as one number, why not when None)."""
-    from mindgym_ops.rules.seeds import expected_difference
-    from mindgym_ops.rules.words import answer_head, numbers
-
     question, answer = record.get("multihop_question") or "", record.get("multihop_answer") or ""
     if not question or not answer:
         return None, "incomplete"
@@ -50,8 +51,6 @@ def numeric_answer(record: Dict[str, Any], unverified: bool = False) -> Tuple[Op
 
 def problem(record: Dict[str, Any], value: float, max_document_tokens: int = 1024) -> Dict[str, str]:
     """One GSM8K-layout row: document and question in `question`, the thinking and `#### <number>` in `answer`."""
-    from mindgym_ops.text import cut_to_budget
-
     doc_label, q_label = LABELS.get(record.get("language") or "en", LABELS["en"])
     document = cut_to_budget((record.get("background_document") or "").strip(), max_document_tokens)[0]
     question = q_label + ("" if record.get("language") == "zh" else " ") + record["multihop_question"]

@@ -7,16 +7,17 @@ background given, temperature 0.8), and every attempt is scored by the filter's 
 match, the option named, the difference of two seed answers); an attempt the rule cannot decide is counted
 as undecided (the filter would ask its agreement judge). Prints one line per row and the totals.
 
-    python tests/benchmarks/bench_solver.py [--k 8] [--mode json|free|steps] [--temperature 0.8]
-        [--model qwen2.5-0.5b | path.gguf] [--rows FILE]
-
 `--mode free` asks for plain-text working that ends with an "Answer:" line, no JSON grammar; `--mode steps` asks
 as evalscope's gsm8k does ("Please reason step by step, and put your final answer within \\boxed{}"), the
 document in front of the question, and reads the boxed answer (else the last number). `--temperature 0` is
 greedy (one attempt per row is enough). `--model` takes a packaged model name or a GGUF path (for a solver one
 size up: Qwen2.5-Coder-1.5B-Instruct Q4_K_M). `--rows` takes other rows or MindGYM records (JSON lines with the
 question and answer as `query`/`response` or `multihop_question`/`multihop_answer`, `background_document` and
-`sub_questions`), e.g. an export of the main job."""
+`sub_questions`), e.g. an export of the main job; `--spans N` solves the loop's second held-out set instead (N
+year spans over invented reports, made by code).
+
+    python tests/benchmarks/bench_solver.py [--k 8] [--mode json|free|steps] [--temperature 0.8]
+        [--model qwen2.5-0.5b | path.gguf] [--rows FILE | --spans 40]"""
 
 import argparse
 import json
@@ -69,6 +70,30 @@ class Boxed(TextSchema):
         return Solution(reasoning=(text or "")[-1500:], answer=answer.strip())
 
 
+def span_rows(n):
+    """The loop's second held-out set as solver rows: N year spans over invented reports, the answer worked out by
+    code (tests/benchmarks/_spans.py, the same seed)."""
+    import random
+
+    from _spans import span_problem
+
+    rng, rows = random.Random(2026), []
+    for i in range(n):
+        p = span_problem(rng)
+        document, question = p["question"].split("\n\nQuestion: ")
+        rows.append(
+            {
+                "query": question,
+                "response": p["answer"].rsplit("#### ", 1)[1],
+                "background_document": document[len("Document:\n") :],
+                "sub_questions": [],
+                "mindgym_row_id": f"span{i}",
+                "main_job_seed": "spans",
+            }
+        )
+    return rows
+
+
 def load_rows(path):
     """Rows with `query`, `response`, `background_document`, `sub_questions` (records are mapped to them)."""
     rows = []
@@ -90,8 +115,9 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--model", default="qwen2.5-0.5b")
     ap.add_argument("--rows", default=ROWS)
+    ap.add_argument("--spans", type=int, default=0, help="instead: N year-span problems made by code (_spans.py)")
     args = ap.parse_args()
-    rows = load_rows(args.rows)
+    rows = span_rows(args.spans) if args.spans else load_rows(args.rows)
     template = load_template("solve", "en", ("question", "context"))
     prompts = [template.render(question=r["query"], context=r["background_document"]) for r in rows]
     if args.mode == "free":
