@@ -98,6 +98,7 @@ def run(cmd: List[str], log: str) -> None:
 def config_copy(name: str, out: str, **changes) -> str:
     cfg = yaml.safe_load(open(os.path.join(ROOT, "configs", name)))
     cfg.update(changes)
+    os.makedirs(out, exist_ok=True)
     path = os.path.join(out, name)
     yaml.safe_dump(cfg, open(path, "w"), sort_keys=False)
     return path
