@@ -134,14 +134,14 @@ def main() -> None:
     os.makedirs(variant, exist_ok=True)
     recipe = yaml.safe_load(open(os.path.join(ROOT, "recipes", "mindgym_text.yaml")))
     seed = recipe["process"][0]["mindgym_background_mapper"]["sampling_params"]["seed"]
-    begun = time.time()
+    clock = Clock(os.path.join(out, "minutes.json"))
 
     t = step(f"synthesise the training records: {a.rows // 2} rows, seed {seed}")
     train = synthesise(os.path.join(out, "train"), a.rows // 2, seed)
-    train["minutes"] = (time.time() - t) / 60
+    clock.done("synthesis of the training records", t)
     t = step(f"synthesise the held-out records: {a.rows - a.rows // 2} rows, seed {a.heldout_seed}")
     held = synthesise(os.path.join(out, "heldout"), a.rows - a.rows // 2, a.heldout_seed)
-    held["minutes"] = (time.time() - t) / 60
+    clock.done("synthesis of the held-out records", t)
     print(f"    records: training {train['records']}, held out {held['records']}", flush=True)
 
     step("curriculum rows and the held-out sets")
@@ -162,7 +162,7 @@ def main() -> None:
     path = config_copy("curriculum_embedded_cpu.yaml", variant, **changes)
     run([os.path.join(BIN, "mindgym-train"), "--config", path], os.path.join(variant, "train.log"))
     state = json.load(open(os.path.join(run_dir, "curriculum_state.json")))["stages"]
-    train_minutes = (time.time() - t) / 60
+    clock.done(f"training ({a.curriculum}, {a.split})", t)
 
     t = step("evaluate the base model and every stage on both held-out sets (mindgym-eval)")
     base = yaml.safe_load(open(os.path.join(ROOT, "configs", "eval_embedded_cpu.yaml")))["benchmarks"]["gsm8k"]
@@ -175,15 +175,33 @@ def main() -> None:
         path = config_copy("eval_embedded_cpu.yaml", eval_dir, output_dir=eval_dir, models=models, benchmarks=bench)
         run([os.path.join(BIN, "mindgym-eval"), "--config", path], os.path.join(variant, f"eval_{name}.log"))
         results[name] = read_results(eval_dir)
-    eval_minutes = (time.time() - t) / 60
+    clock.done(f"evaluation ({a.curriculum}, {a.split})", t)
 
     table = loop_table(a, train, held, heldout, stages, state, results, run_dir)
-    total = (time.time() - begun) / 60
-    table += f"\nsynthesis {train['minutes'] + held['minutes']:.0f} min, training {train_minutes:.0f} min, "
-    table += f"evaluation {eval_minutes:.0f} min; this run {total:.0f} min (a resumed run counts only its own part)\n"
+    table += "\n" + clock.summary(a.curriculum, a.split) + "\n"
     with open(os.path.join(variant, "loop.md"), "w") as f:
         f.write(table)
     print(table)
+
+
+class Clock:
+    """Each step's minutes, kept in `<out>/minutes.json` across resumed runs: a step that found its work done (the
+    export there, every stage trained, every report written) keeps the minutes of the run that did it."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.minutes = json.load(open(path)) if os.path.isfile(path) else {}
+
+    def done(self, step: str, started: float) -> None:
+        spent = (time.time() - started) / 60
+        if spent > 0.2 or step not in self.minutes:  # a skipped step takes seconds
+            self.minutes[step] = round(spent, 1)
+            json.dump(self.minutes, open(self.path, "w"), indent=1)
+
+    def summary(self, curriculum: str, split: str) -> str:
+        mine = {k: v for k, v in self.minutes.items() if "(" not in k or f"({curriculum}, {split})" in k}
+        steps = ", ".join(f"{k} {v:.0f} min" for k, v in mine.items())
+        return f"minutes: {steps}; in all {sum(mine.values()):.0f} min"
 
 
 def read_results(eval_dir: str) -> Dict[str, Dict[str, str]]:
