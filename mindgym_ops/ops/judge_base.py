@@ -36,7 +36,8 @@ class JudgeFilter(LLMOpMixin, Filter):
     replies into stats (`score`, the `primary_stat` FAILED when the judge gave no usable answer) and
     decide on stats (`in_band`). A row the judge could not score is dropped, or flagged: kept, with
     the error in its stats record; either way the reason is counted. Rows a mapper flagged carry no
-    usable question: no model call, the failure policy decides them."""
+    usable question, and rows with an image outside `image_root` are refused (`refused`): no model call, the
+    failure policy decides them (`<stat>_upstream_flagged`, `<stat>_image`)."""
 
     _batched_op = True
     _accelerator = "cpu"
