@@ -683,3 +683,25 @@ def test_chinese_rows_pair_by_their_words():
     sim = lexical_similarity(docs)
     assert sim[0][2] > 0.3 and sim[0][1] <= 0.05 and sim[1][2] <= 0.05
     assert greedy_pairs(sim, 0.05) == [(0, 2, sim[0][2])]
+
+
+def test_chinese_seeds_that_state_and_a_question_that_strings_them_are_refused():
+    """Seen in the zh recipe on the 0.5B model: seed "questions" that copy the report's slots as statements, and a
+    multi-hop "question" that is the two of them one after the other."""
+    from mindgym_ops.rules.material import seed_problem
+
+    doc = "2023年，公司创始人李女士记录下一个数量或金额：1.5万元。第二有名字的人在完成了研发任务后，做了2.7亿元。"
+    seeds = [
+        {"question": "李女士记录下一个数量或金额：1.5万元。", "answer": "1.5万元"},
+        {"question": "第二有名字的人，他做了什么，以及一个数字：2.7亿元。", "answer": "2.7亿元"},
+    ]
+    assert seed_problem(seeds[0], [], doc) == ("not_a_question", 0)
+    assert seed_problem({"question": "李女士记录下的金额是多少？", "answer": "1.5万元"}, [], doc) is None
+    strung = "李女士记录下一个数量或金额：1.5万元。第二有名字的人，他做了什么，以及一个数字：2.7亿元。"
+    assert check_multihop(strung, "2.7亿元", "先找金额。", seeds, language="zh")[0] == "copies_seed"
+    strung = "李女士记录下的金额是多少？第二个人做了多少？"
+    asked = [
+        {"question": "李女士记录下的金额是多少？", "answer": "1.5万元"},
+        {"question": "第二个人做了多少？", "answer": "2.7亿元"},
+    ]
+    assert check_multihop(strung, "2.7亿元", "先找金额。", asked, language="zh")[0] == "copies_seed"

@@ -2,7 +2,8 @@
 Chinese:
 - `not_a_question`: a statement ("In 2006, the delta caused a price of $200 million.");
 - `copies_seed`: the question *is* one of its seed questions: a clause of it starts with one ("Q1? A: x", "Q1, and
-  Q2?"), most of its content words come from that one seed, or it is a seed with a word or two changed;
+  Q2?"), it holds a whole Chinese seed ("李女士记录下……1.5万元。第二……2.7亿元。": two seeds one after the other), most of its
+  content words come from that one seed, or it is a seed with a word or two changed;
 - `copies_prompt`: it talks about the task instead of the world ("the single-hop questions", "文档");
 - `states_answer`: it states its own answer, a bridge answer that should stay hidden, or the answers of two or more
   seeds ("How many years passed between 1994 and 1997?" needs no lookup);
@@ -19,7 +20,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 from .questions import asks, describe, near_copy, offers_choice, opens_a_clause, overlap, task_talk
 from .seeds import answer_of, bridge_answers, difference_of, stated_seed_answers, wrong_choice, wrong_difference
-from .words import answer_head, contains, distinctive, normalise, terms
+from .words import CJK, answer_head, contains, distinctive, normalise, terms
 
 Seeds = Sequence[Dict[str, str]]
 
@@ -109,7 +110,10 @@ def copied_seed(question: str, seeds: Seeds, limits: Optional[SubstanceThreshold
     for n, s in enumerate(seeds, 1):
         sq = s.get("question", "")
         copies = not pair and overlap(question, sq) >= limits.max_seed_overlap
-        if normalise(sq) and (opens_a_clause(question, sq) or copies or near_copy(question, sq)):
+        # a whole Chinese seed inside the question ("Q1Q2": seeds one after the other, their inner "：" hiding the
+        # clause start); an English seed's words inside a relative clause are how a bridge is hidden
+        whole = bool(CJK.search(sq)) and len(terms(sq)) >= 2 and contains(question, sq)
+        if normalise(sq) and (opens_a_clause(question, sq) or copies or whole or near_copy(question, sq)):
             return n
     return 0
 

@@ -2,16 +2,16 @@
 - `check_background`: a from-scratch background must hold concrete facts (`few_facts`: numbers and proper names:
   capitalised words in English, person and place names that jieba tags in Chinese) and no template filler
   (`placeholder`: "[Name]", "a named person", "某某");
-- `check_seeds`: each seed must ask about one fact of the document (`vague`: "Which of the following statements is
-  true?", "以下哪项"), with a short answer (`long_answer`) found in it (`ungrounded`), and differ from the others
-  (`duplicate`). Bad seeds are dropped; the reply is refused when fewer than two remain;
+- `check_seeds`: each seed must ask (`not_a_question`) about one fact of the document (`vague`: "Which of the
+  following statements is true?", "以下哪项"), with a short answer (`long_answer`) found in it (`ungrounded`), and
+  differ from the others (`duplicate`). Bad seeds are dropped; the reply is refused when fewer than two remain;
 - `not_steps`: a depth judge's list of steps that is not one (a step that copies the question; steps that only
   give the answer)."""
 
 import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .questions import near_copy
+from .questions import asks, near_copy
 from .words import CJK, answer_head, contains, distinctive, normalise, numbers, terms
 
 _NAME = re.compile(r"(?<=[a-z0-9,;)] )[A-Z][a-z]+")  # a capitalised word that does not open a sentence
@@ -38,6 +38,7 @@ MATERIAL_REASONS = {
         "about one specific fact of the document (a name, a number, a date or a place), each answered by a "
         "few words copied from the document",
         "vague": "question {n} asks about the text, not a fact",
+        "not_a_question": "question {n} is a statement, not a question",
         "long_answer": "answer {n} is not a short fact",
         "ungrounded": "answer {n} is not in the document",
         "in_question": "question {n} contains its own answer",
@@ -50,6 +51,7 @@ MATERIAL_REASONS = {
         "seeds": "{total}个问题中只有{kept}个可用（{why}）；请写2到{max_seeds}个问题，每个问题只问文档中的一个具体事实"
         "（人名、数字、日期或地点），答案是从文档中摘出的几个字",
         "vague": "第{n}个问题问的是文本本身而不是事实",
+        "not_a_question": "第{n}个问题是一个陈述，不是问题",
         "long_answer": "第{n}个答案不是一个简短的事实",
         "ungrounded": "第{n}个答案在文档中找不到",
         "in_question": "第{n}个问题本身就包含了答案",
@@ -109,6 +111,10 @@ def seed_problem(seed: Dict[str, str], earlier: Sequence[Dict[str, str]], docume
     question, answer = seed.get("question", ""), seed.get("answer", "")
     if document and _VAGUE_SEED.search(question):
         return "vague", 0
+    if document and not asks(
+        question
+    ):  # "李女士记录下一个数量或金额：1.5万元。" (the 0.5B, copying its report's slots)
+        return "not_a_question", 0
     too_long = (
         len(CJK.findall(answer)) > MAX_ANSWER_CHARS_ZH if CJK.search(answer) else len(answer.split()) > MAX_ANSWER_WORDS
     )
