@@ -156,6 +156,8 @@ DOC = (
         ),
         ("1947年，港口城市哈尔登的商人李明建立了粮食交易所，第一年交易了三千吨粮食，两年后价格涨到每吨12元。", None),
         ("这篇背景文档介绍了科学知识，包含名称、数字、日期、原因和条件。", "few_facts"),
+        # transliterated names (jieba tags them nrt, not nr)
+        ("1850年，维尔镇的工程师玛拉在星期一测量了23个单位。两年后，同事托马斯把这两个数字与档案核对，用了三天。", None),
     ],
 )
 def test_a_vague_or_templated_background_is_refused(text, code):

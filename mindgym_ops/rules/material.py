@@ -15,7 +15,8 @@ from .questions import asks, near_copy
 from .words import CJK, answer_head, contains, distinctive, normalise, numbers, terms
 
 _NAME = re.compile(r"(?<=[a-z0-9,;)] )[A-Z][a-z]+")  # a capitalised word that does not open a sentence
-_ZH_NAME_TAGS = ("nr", "ns", "nt", "nz")  # jieba's person, place, organisation and other proper names
+# jieba's person (nr; nrt transliterated, nrfg), place, organisation and other proper names, by their tag's head
+_ZH_NAME_TAGS = ("nr", "ns", "nt", "nz")
 _PLACEHOLDER = re.compile(
     r"\[[^\]\n]{1,40}\]|\b(?:a|the) named (?:person|place|founder|leader)\b|\bnamed an? \w+\b,|\bXYZ\b|某某|[Xx]{3}"
 )
@@ -79,7 +80,7 @@ def proper_names(text: str) -> set:
         return set(_NAME.findall(text or ""))
     import jieba.posseg  # part of jieba, which `words` loads; its tagger is only needed here
 
-    return {w.word for w in jieba.posseg.lcut(text) if w.flag in _ZH_NAME_TAGS and len(w.word) > 1}
+    return {w.word for w in jieba.posseg.lcut(text) if w.flag[:2] in _ZH_NAME_TAGS and len(w.word) > 1}
 
 
 def check_background(text: str, language: str = "en") -> Optional[Tuple[str, str]]:

@@ -31,10 +31,12 @@ def one_line_failure(done):
 
 
 def arithmetic(body):
-    """Right on `Tom has 0/1 apples`, wrong on `Tom has 2`: evalscope must score 2 of 3."""
+    """Right and reasoning first on `Tom has 0/1 apples`, wrong and answering at once on `Tom has 2`: evalscope
+    must score 2 of 3, and 2 of 3 replies reason before they answer."""
     n = int(re.search(r"Tom has (\d+) apples", user_text(body)).group(1))
-    total = n + 2 if n < 2 else n + 3
-    return f"{n} + 2 = {total}. The answer is \\boxed{{{total}}}."
+    if n >= 2:
+        return f"The answer is \\boxed{{{n + 3}}}."
+    return f"Tom starts with {n} apples and is given 2 more, so {n} + 2 = {n + 2}. The answer is \\boxed{{{n + 2}}}."
 
 
 def test_a_real_evaluation_on_an_endpoint_exits_0(tmp_path):
@@ -52,7 +54,17 @@ def test_a_real_evaluation_on_an_endpoint_exits_0(tmp_path):
         assert done.returncode == 0, done.stderr[-3000:]
         assert server.stats.completed == 3 and all(b["model"] == "fake" for b in server.stats.bodies)
     with open(tmp_path / "eval" / "results.csv", newline="") as f:
-        assert list(csv.DictReader(f)) == [{"model": "base", "gsm8k": "66.67", "gsm8k delta": "+0.00"}]
+        assert list(csv.DictReader(f)) == [
+            {
+                "model": "base",
+                "gsm8k": "66.67",
+                "gsm8k delta": "+0.00",
+                "gsm8k n": "3",
+                "gsm8k ci95 low": "20.77",  # Wilson's interval of 2 of 3
+                "gsm8k ci95 high": "93.85",
+                "gsm8k reasons first": "66.67",
+            }
+        ]
     assert "| base | 66.67 | +0.00 |" in done.stdout
 
 
